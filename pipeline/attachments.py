@@ -1,0 +1,82 @@
+"""Text out of PDF and DOCX attachments, within size and time limits.
+
+A CV arrives as a PDF or DOCX far more often than as text. Reading it tells an
+unsolicited CV from a brochure, but a hostile or huge file must not stall a
+nightly run: files over ``MAX_BYTES`` are not opened, only the first pages are
+read, and the text is cut at ``MAX_CHARS``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PAGES = 4
+MAX_CHARS = 6000
+# DOCX bombs: a small zip that inflates to gigabytes.
+MAX_XML_BYTES = 20 * 1024 * 1024
+
+PDF_TYPES = {"application/pdf", "application/x-pdf"}
+DOCX_TYPES = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def kind_of(filename: str, content_type: str) -> str:
+    """``pdf``, ``docx``, ``doc``, ``image`` or ``other``, by type and name."""
+    name = filename.lower()
+    if content_type in PDF_TYPES or name.endswith(".pdf"):
+        return "pdf"
+    if content_type in DOCX_TYPES or name.endswith(".docx"):
+        return "docx"
+    if name.endswith((".doc", ".odt", ".rtf")) or content_type == "application/msword":
+        return "doc"
+    if content_type.startswith("image/"):
+        return "image"
+    return "other"
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    parts = []
+    for page in reader.pages[:MAX_PAGES]:
+        parts.append(page.extract_text() or "")
+        if sum(map(len, parts)) > MAX_CHARS:
+            break
+    return "\n".join(parts)
+
+
+def _docx_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("word/document.xml")
+        if info.file_size > MAX_XML_BYTES:
+            raise ValueError("document.xml too large")
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    out, size = [], 0
+    for para in doc.paragraphs:
+        out.append(para.text)
+        size += len(para.text)
+        if size > MAX_CHARS:
+            break
+    return "\n".join(out)
+
+
+def extract_text(data: bytes, kind: str) -> str:
+    """The text of a PDF or DOCX attachment, or ``""`` when it cannot be read.
+
+    Never raises: a broken attachment is a fact about the mail, not an error.
+    """
+    if kind not in ("pdf", "docx") or len(data) > MAX_BYTES:
+        return ""
+    try:
+        text = _pdf_text(data) if kind == "pdf" else _docx_text(data)
+    except Exception as exc:  # noqa: BLE001 - pypdf/python-docx raise many types on bad files
+        log.debug("attachment unreadable as %s: %s", kind, exc)
+        return ""
+    return text[:MAX_CHARS]

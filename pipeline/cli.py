@@ -1,0 +1,184 @@
+"""The ``pitchsort`` command line: parse options, call the core, map errors to exit codes."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import sys
+from collections import Counter
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import LABELS, UNCERTAIN
+from pipeline.exceptions import PipelineError
+
+app = typer.Typer(help="Sort the recruiting mail that floods HR and recruiter inboxes.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+data_app = typer.Typer(help="Check the labelled corpus.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = Path(os.environ.get("PITCHSORT_MODEL_DIR", REPO / "models"))
+DEFAULT_DATA = REPO / "data" / "labeled"
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+class Exit(IntEnum):
+    OK = 0
+    SOME_FAILED = 1
+    USAGE = 2
+
+
+def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
+    err.print(f"pitchsort: {message}", markup=False)
+    return typer.Exit(int(code))
+
+
+def _summary(rows: Counter[tuple[str, str]], title: str) -> Table:
+    languages = sorted({code for _, code in rows})
+    table = Table(title=title)
+    table.add_column("label")
+    for code in languages:
+        table.add_column(code, justify="right")
+    table.add_column("total", justify="right")
+    for label in (*LABELS, UNCERTAIN):
+        cells = [rows[(label, code)] for code in languages]
+        if sum(cells):
+            table.add_row(label, *map(str, cells), str(sum(cells)))
+    table.add_row("total", *[str(sum(rows[(lb, c)] for lb in (*LABELS, UNCERTAIN))) for c in languages], str(sum(rows.values())))
+    return table
+
+
+@app.command()
+def classify(
+    paths: Annotated[list[Path], typer.Argument(help=".eml files, folders of them, Maildirs or mbox files.")],
+    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per message.")],
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Below this confidence the label is 'uncertain'.")] = 0.6,
+    model: Annotated[Path, typer.Option(help="Folder of the trained model.")] = DEFAULT_MODEL,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (1 = this process only).")] = 1,
+) -> None:
+    """Classify mail on disk and write a CSV a person can audit."""
+    from pipeline.classify import CSV_COLUMNS, Failure, classify_stream
+    from pipeline.model import Classifier
+    from pipeline.sources import check_paths, iter_mail
+
+    try:
+        checked = check_paths(paths)
+        classifier = Classifier.load(model)
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    counts: Counter[tuple[str, str]] = Counter()
+    failures = 0
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    progress = None
+    if sys.stderr.isatty():
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(SpinnerColumn(), TextColumn("{task.completed} messages"), TimeElapsedColumn(),
+                            console=err, transient=True)
+    try:
+        with csv_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            task = progress.add_task("classify") if progress else None
+            if progress:
+                progress.start()
+            for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier):
+                if isinstance(item, Failure):
+                    failures += 1
+                    err.print(f"pitchsort: skipped {item.source}: {item.reason}", markup=False)
+                else:
+                    writer.writerow(item.as_csv())
+                    counts[(item.label, item.language)] += 1
+                if progress:
+                    progress.advance(task)
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or csv_path}: {exc.strerror}") from None
+    finally:
+        if progress:
+            progress.stop()
+    if not counts and not failures:
+        raise fail(f"no mail found in {', '.join(map(str, paths))}")
+    out.print(_summary(counts, f"{sum(counts.values())} messages classified"))
+    if failures:
+        out.print(f"{failures} message(s) could not be parsed and were skipped (listed above)")
+    out.print(f"CSV: {csv_path}")
+    raise typer.Exit(int(Exit.SOME_FAILED if failures else Exit.OK))
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="The labelled corpus (label folders and MANIFEST.csv).")] = DEFAULT_DATA,
+    model: Annotated[Path, typer.Option(help="Where to write the model and report.md.")] = DEFAULT_MODEL,
+    folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds.")] = 5,
+) -> None:
+    """Train on the labelled corpus, compare classifiers, write the model and models/report.md."""
+    from pipeline import corpus, report
+    from pipeline import model as model_mod
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("pipeline").addHandler(handler)
+    logging.getLogger("pipeline").setLevel(logging.INFO)
+    try:
+        items = list(corpus.iter_corpus(data))
+        if not items:
+            raise fail(f"no messages listed in {data / corpus.MANIFEST}")
+        result = model_mod.train(
+            [i.message for i in items], [i.entry.label for i in items], [i.entry.group for i in items],
+            [i.entry.language for i in items], folds=folds,
+        )
+        metadata = model_mod.build_metadata(result, corpus.fingerprint(data))
+        model_mod.save(result.pipeline, model, metadata)
+        (model / "report.md").write_text(report.render(result, metadata), encoding="utf-8")
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    for run in result.runs:
+        out.print(f"{run.classifier}: grouped {folds}-fold macro-F1 {run.macro_f1:.3f}")
+    out.print(f"kept {result.chosen}; model and report in {model}/ ({result.seconds:.0f} s)")
+
+
+@data_app.command("check")
+def data_check(
+    folder: Annotated[Path, typer.Argument(help="The labelled corpus.")] = DEFAULT_DATA,
+    min_per_label: Annotated[int, typer.Option(min=0)] = 220,
+    min_per_language: Annotated[int, typer.Option(min=0)] = 120,
+    min_per_cell: Annotated[int, typer.Option(min=0, help="Per label and language.")] = 25,
+    min_total: Annotated[int, typer.Option(min=0)] = 1000,
+) -> None:
+    """Check that every file parses, is in the manifest, and that no near copy crosses labels."""
+    from pipeline.datacheck import Minimums, check, counts_table
+
+    if not folder.is_dir():
+        raise fail(f"no such folder: {folder}")
+    result = check(folder, Minimums(min_per_label, min_per_language, min_per_cell, min_total))
+    rows = counts_table(result)
+    table = Table(title=f"{folder}")
+    for i, name in enumerate(rows[0]):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows[1:]:
+        table.add_row(*row)
+    out.print(table)
+    if result.ok:
+        out.print("data check passed")
+        return
+    for problem in result.problems:
+        err.print(f"- {problem}", markup=False)
+    raise fail(f"data check found {len(result.problems)} problem(s)", Exit.SOME_FAILED)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("pitchsort: interrupted")
+        sys.exit(130)

@@ -1,0 +1,71 @@
+"""The labelled corpus on disk: ``data/labeled/<label>/*.eml`` and ``MANIFEST.csv``."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import LABELS
+from pipeline.exceptions import CorpusError, MailParseError
+from pipeline.mail import Message, parse_bytes
+
+MANIFEST = "MANIFEST.csv"
+MANIFEST_COLUMNS = ("file", "label", "language", "group", "made", "mixed", "note")
+
+
+@dataclass(frozen=True)
+class Entry:
+    file: str
+    label: str
+    language: str
+    group: str
+    made: str = ""
+    mixed: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LabelledMail:
+    entry: Entry
+    message: Message
+
+
+def read_manifest(folder: Path) -> list[Entry]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise CorpusError(f"no {MANIFEST} in {folder}")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = set(MANIFEST_COLUMNS[:4]) - set(reader.fieldnames or ())
+        if missing:
+            raise CorpusError(f"{path}: missing columns {', '.join(sorted(missing))}")
+        return [Entry(**{k: row.get(k) or "" for k in MANIFEST_COLUMNS}) for row in reader]
+
+
+def iter_corpus(folder: Path) -> Iterator[LabelledMail]:
+    """Every manifest entry with its parsed message; raises on a file that does not parse."""
+    for entry in read_manifest(folder):
+        path = folder / entry.file
+        try:
+            yield LabelledMail(entry, parse_bytes(path.read_bytes(), str(path)))
+        except OSError as exc:
+            raise CorpusError(f"{path}: {exc.strerror}") from exc
+        except MailParseError as exc:
+            raise CorpusError(str(exc)) from exc
+
+
+def fingerprint(folder: Path) -> str:
+    """A hash of the manifest and every file it names: which data a model saw."""
+    digest = hashlib.sha256()
+    for entry in read_manifest(folder):
+        digest.update(f"{entry.file}\t{entry.label}\n".encode())
+        digest.update(hashlib.sha256((folder / entry.file).read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def label_of(path: Path, folder: Path) -> str | None:
+    rel = path.relative_to(folder)
+    return rel.parts[0] if len(rel.parts) > 1 and rel.parts[0] in LABELS else None

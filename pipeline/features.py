@@ -1,0 +1,332 @@
+"""Features of a mail message, as scikit-learn transformers.
+
+:class:`MailAnalyzer` runs spaCy once per message and yields an
+:class:`AnalyzedMail`: the lemmas of the new text (quotes and signature
+removed, so a reply is not judged by the pitch it quotes) and named signals
+from rule matches, headers and structure. The vectorizers after it read
+those fields; :func:`build_features` wires them into one ``FeatureUnion``.
+No words live here: they are in ``pipeline/lang/``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.utils.validation import check_is_fitted
+
+from pipeline import lang
+from pipeline.langid import OTHER, identify
+from pipeline.mail import Address, Message
+from pipeline.nlp import tools
+
+_MERGE_BRACES = re.compile(r"\{\{[^{}]{1,40}\}\}|\{[a-z_]{3,30}\}|%[A-Z_]{4,30}%|\*\|[A-Z_]{2,30}\|\*|<<[A-Za-z_ ]{3,30}>>")
+_BLANK_NAME = re.compile(r"^\s*[^\W\d_]{2,12}\s+[,!]", re.M)
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*$")
+_QUESTION = re.compile(r"\?(?=\s|$)")
+
+
+@dataclass
+class AnalyzedMail:
+    """What the analyzer read off one message; the input of the vectorizers."""
+
+    language: str
+    terms: list[str] = field(default_factory=list)
+    head: str = ""
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+def _merge_field_re() -> re.Pattern[str]:
+    names = "|".join(re.escape(n) for n in lang.common().merge_field_names)
+    return re.compile(rf"\[\s*(?:{names})\s*\]", re.I)
+
+
+def _name_parts(addr: Address) -> set[str]:
+    """Lower-case words that could greet this person: display name and address local part."""
+    parts = set()
+    name = addr.name
+    if "," in name:  # "Berg, Karin"
+        name = " ".join(reversed([p.strip() for p in name.split(",", 1)]))
+    parts.update(w.lower() for w in re.findall(r"[^\W\d_]+", name))
+    local = addr.email.partition("@")[0]
+    parts.update(w.lower() for w in re.split(r"[._\-+]", local) if len(w) > 1)
+    return parts
+
+
+def _company_token(addr: Address) -> str:
+    """The distinctive part of the recipient's domain: ``nordvik`` of ``hr.nordvik.se``."""
+    labels = addr.domain.split(".")
+    if len(labels) < 2 or addr.domain in lang.common().freemail_domains:
+        return ""
+    head = labels[-2].split("-")[0]
+    return head if len(head) >= 4 else ""
+
+
+def _msgid_domain(msgid: str) -> str:
+    return msgid.strip("<> ").rpartition("@")[2].lower()
+
+
+def _log(n: float) -> float:
+    return math.log1p(n)
+
+
+def _greeting(doc: Any, spans: list[tuple[str, int, int]], recipient_names: set[str], titles: frozenset[str]) -> dict[str, float]:
+    """Classify the opening: generic, by the recipient's name, by another name."""
+    first_lines = doc.text[:200]
+    limit = len(first_lines)
+    for label, start, end in spans:
+        if doc[start].idx > limit:
+            break
+        if label == "GENERIC_GREETING":
+            return {"greet_generic": 1.0}
+        if label != "GREETING":
+            continue
+        words = []
+        for tok in doc[end : end + 4]:
+            if tok.is_punct or tok.is_space or "\n" in tok.whitespace_:
+                if "\n" in tok.whitespace_ and not tok.is_punct and _NAME_WORD.match(tok.text):
+                    words.append(tok.text)
+                break
+            words.append(tok.text)
+        words = [w for w in words if w.lower().rstrip(".") not in titles]
+        if not words:
+            return {"greet_generic": 1.0}
+        names = [w for w in words if _NAME_WORD.match(w) and w[:1].isupper()]
+        if not names:
+            return {"greet_generic": 1.0}
+        if not recipient_names:
+            return {"greet_name_unverified": 1.0}
+        if any(n.lower() in recipient_names for n in names):
+            return {"greet_recipient_name": 1.0}
+        return {"greet_other_name": 1.0}
+    return {"greet_none": 1.0}
+
+
+class MailAnalyzer(TransformerMixin, BaseEstimator):
+    """Turn :class:`~pipeline.mail.Message` objects into :class:`AnalyzedMail`.
+
+    Parameters
+    ----------
+    max_chars : int, default=3000
+        Only the first ``max_chars`` of the new text are analysed; what makes
+        a message a pitch, a CV or a reply is said early.
+    head_chars : int, default=400
+        How much of the subject and opening feeds the character n-grams.
+
+    Examples
+    --------
+    >>> from pipeline.mail import parse_bytes
+    >>> m = parse_bytes(b"From: a@x.se\\nTo: Karin <karin@nordvik.se>\\nSubject: Hej\\n\\nHej Karin!\\n")
+    >>> MailAnalyzer().fit([m]).transform([m])[0].signals["greet_recipient_name"]
+    1.0
+    """
+
+    _parameter_constraints: dict[str, tuple[type, float, float]] = {
+        "max_chars": (int, 100, 1_000_000),
+        "head_chars": (int, 0, 10_000),
+    }
+
+    def __init__(self, *, max_chars: int = 3000, head_chars: int = 400):
+        self.max_chars = max_chars
+        self.head_chars = head_chars
+
+    def _validate_params(self) -> None:
+        for name, (kind, low, high) in self._parameter_constraints.items():
+            value = getattr(self, name)
+            if not isinstance(value, kind) or not low <= value <= high:
+                raise ValueError(f"MailAnalyzer: {name} must be {kind.__name__} in [{low}, {high}], got {value!r}")
+
+    def fit(self, X: list[Message], y: Any = None) -> MailAnalyzer:
+        self._validate_params()
+        self.languages_ = lang.LANGUAGES
+        return self
+
+    def transform(self, X: list[Message]) -> list[AnalyzedMail]:
+        check_is_fitted(self, "languages_")
+        return [self.analyze(m) for m in X]
+
+    def analyze(self, m: Message) -> AnalyzedMail:
+        text = m.text[: self.max_chars]
+        code = identify(f"{m.subject}\n{text}", m.sender.domain, *(a.domain for a in m.recipients[:1]))
+        t = tools(code if code != OTHER else "en")
+        doc = t.nlp(text)
+        spans = sorted(
+            [(t.nlp.vocab.strings[i], s, e) for i, s, e in t.phrases(doc)]
+            + [(t.nlp.vocab.strings[i], s, e) for i, s, e in t.tokens(doc)],
+            key=lambda x: x[1],
+        )
+        counts = Counter(label for label, _, _ in spans)
+        owner = m.recipients[0] if m.recipients else Address("", "")
+        owner_names = _name_parts(owner) - {"info", "hr", "jobs", "job", "careers", "recruiting", "kontakt", "post", "mail"}
+        company = _company_token(owner)
+        signals: dict[str, float] = {f"lang_{code}": 1.0}
+        signals.update(_greeting(doc, spans, owner_names, lang.common().name_titles))
+        # CV headings count only as headings: a short line that starts with one.
+        heading_lines = 0
+        for label, s, _ in spans:
+            if label == "CV_HEADING":
+                tok = doc[s]
+                line_start = tok.i == 0 or "\n" in doc[tok.i - 1].whitespace_ or doc[tok.i - 1].is_space
+                if line_start and len(doc.text[tok.idx :].split("\n", 1)[0]) < 40:
+                    heading_lines += 1
+        signals["cv_headings"] = _log(heading_lines)
+        for label in ("JOB_SEEKING", "CANDIDATE_OFFER", "NUDGE", "UNSUBSCRIBE", "SERVICE_PITCH", "PREVIOUS_CONTACT", "DECLINE"):
+            if counts[label]:
+                signals[label.lower()] = _log(counts[label])
+        first, second = counts["FIRST_PERSON"], counts["SECOND_PERSON"]
+        signals["you_share"] = second / (first + second + 1)
+        signals["questions"] = _log(len(_QUESTION.findall(text)))
+        scan = f"{m.subject}\n{text}"
+        if _MERGE_BRACES.search(scan) or _merge_field_re().search(scan) or _BLANK_NAME.match(text[:60]):
+            signals["merge_field"] = 1.0
+        if company and company in text.lower():
+            signals["company_named"] = 1.0
+        self._headers(m, signals, owner)
+        self._attachments(m, signals, code)
+        words = sum(1 for tok in doc if not tok.is_punct and not tok.is_space)
+        signals["length"] = _log(words) / 6.0
+        if words < 25:
+            signals["short"] = 1.0
+        masked = owner_names | ({company} if company else set())
+        terms = [self._term(tok, masked) for tok in doc if not (tok.is_stop or tok.is_punct or tok.is_space)]
+        terms += ["subj:" + w for w in re.findall(r"[^\W\d_]{3,}", m.subject.lower()) if w not in masked]
+        head = f"{m.subject}\n{text[: self.head_chars]}"
+        return AnalyzedMail(language=code, terms=terms, head=head, signals=signals)
+
+    @staticmethod
+    def _term(tok: Any, masked: set[str]) -> str:
+        if tok.like_url:
+            return "<url>"
+        if tok.like_email:
+            return "<email>"
+        if tok.like_num or tok.is_digit:
+            return "<num>"
+        low = tok.lower_
+        if low in masked:
+            return "<recipient>"
+        lemma = tok.lemma_.lower() if tok.lemma_ else low
+        return lemma
+
+    @staticmethod
+    def _headers(m: Message, signals: dict[str, float], owner: Address) -> None:
+        data = [lang.load(c).mail for c in lang.LANGUAGES]
+        prefixes = {p.lower() for d in data for p in d.reply_prefixes}
+        forwards = {p.lower() for d in data for p in d.forward_prefixes}
+        first_word = m.subject.split(":", 1)[0].strip().lower() if ":" in m.subject[:8] else ""
+        threaded = bool(m.in_reply_to or m.references)
+        if first_word in prefixes:
+            signals["subject_reply"] = 1.0
+            if not threaded and not m.quoted:
+                signals["fake_reply_subject"] = 1.0
+        if first_word in forwards:
+            signals["subject_forward"] = 1.0
+        if threaded:
+            signals["threaded"] = 1.0
+            signals["references"] = _log(len(m.references))
+            ids = [m.in_reply_to, *m.references]
+            domains = {_msgid_domain(i) for i in ids if i}
+            if owner.domain and owner.domain in domains:
+                signals["replies_to_owner"] = 1.0
+            if m.sender.domain and m.sender.domain in domains and owner.domain not in domains:
+                signals["replies_to_self"] = 1.0
+        if m.quoted:
+            total = len(m.text) + len(m.quoted)
+            signals["quoted_share"] = len(m.quoted) / total if total else 0.0
+            header = m.quote_header.lower()
+            if owner.email and (owner.email in header or owner.email in m.quoted[:600].lower()):
+                signals["quotes_owner"] = 1.0
+            elif m.sender.email and m.sender.email in header:
+                signals["quotes_self"] = 1.0
+            elif owner.name and owner.name.split(" ")[0].lower() in header:
+                signals["quotes_owner"] = 1.0
+        bulk = m.bulk
+        if bulk.list_unsubscribe:
+            signals["list_unsubscribe"] = 1.0
+        if bulk.list_id or bulk.precedence in ("bulk", "list", "junk"):
+            signals["list_headers"] = 1.0
+        mailer = bulk.x_mailer.lower()
+        if mailer and any(name in mailer for name in lang.common().bulk_mailers):
+            signals["bulk_mailer"] = 1.0
+        if bulk.feedback_id or bulk.campaign:
+            signals["campaign_headers"] = 1.0
+        if m.html_only:
+            signals["html_only"] = 1.0
+        if m.html.links:
+            signals["links"] = _log(m.html.links)
+        if m.html.images:
+            signals["images"] = _log(m.html.images)
+        if m.html.tracking_pixels:
+            signals["tracking_pixel"] = 1.0
+        if m.sender.domain in lang.common().freemail_domains:
+            signals["freemail_sender"] = 1.0
+        if len(m.recipients) > 1:
+            signals["many_recipients"] = 1.0
+        if m.signature:
+            signals["signature"] = 1.0
+
+    @staticmethod
+    def _attachments(m: Message, signals: dict[str, float], code: str) -> None:
+        if not m.attachments:
+            return
+        words = lang.common().cv_filename_words
+        signals["attachments"] = _log(len(m.attachments))
+        for att in m.attachments:
+            signals[f"attach_{att.kind}"] = 1.0
+            name = att.filename.lower()
+            if any(re.search(rf"(?<![a-zåäöæø]){re.escape(w)}(?![a-zåäöæø])", name) for w in words):
+                signals["attach_cv_name"] = 1.0
+            if att.text:
+                t = tools(code if code != OTHER else "en")
+                doc = t.nlp.make_doc(att.text[:3000])
+                hits = sum(1 for i, _, _ in t.phrases(doc) if t.nlp.vocab.strings[i] == "CV_HEADING")
+                if hits:
+                    signals["attach_cv_headings"] = _log(hits)
+
+
+class Field(TransformerMixin, BaseEstimator):
+    """Pick one attribute of each :class:`AnalyzedMail` (``terms``, ``head`` or ``signals``)."""
+
+    def __init__(self, *, name: str = "terms"):
+        self.name = name
+
+    def fit(self, X: list[AnalyzedMail], y: Any = None) -> Field:
+        if self.name not in AnalyzedMail.__dataclass_fields__:
+            raise ValueError(f"Field: no attribute {self.name!r} on AnalyzedMail")
+        self.fitted_ = True
+        return self
+
+    def transform(self, X: list[AnalyzedMail]) -> list[Any]:
+        check_is_fitted(self, "fitted_")
+        return [getattr(x, self.name) for x in X]
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
+
+
+def word_ngrams(terms: list[str]) -> list[str]:
+    """Unigrams and bigrams of the already lemmatized terms (picklable, unlike a lambda)."""
+    return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+
+
+def build_features(*, min_df: int = 2, char_ngrams: tuple[int, int] = (2, 4)) -> FeatureUnion:
+    """The union of word n-grams, character n-grams of the opening, and named signals."""
+    return FeatureUnion(
+        [
+            ("words", Pipeline([("pick", Field(name="terms")),
+                                ("tfidf", TfidfVectorizer(analyzer=word_ngrams, min_df=min_df, sublinear_tf=True,
+                                                          max_features=60000))])),
+            ("chars", Pipeline([("pick", Field(name="head")),
+                                ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, min_df=min_df,
+                                                          sublinear_tf=True, lowercase=True, max_features=60000))])),
+            ("signals", Pipeline([("pick", Field(name="signals")), ("dict", DictVectorizer()), ("scale", MaxAbsScaler())])),
+        ]
+    )

@@ -1,0 +1,239 @@
+"""Train, save, load and apply the one scikit-learn ``Pipeline`` pitchsort uses.
+
+The pipeline is ``analyze → features → classifier`` and is saved and loaded
+whole, so training and prediction cannot drift apart. Cross-validation is
+grouped: mail-merged siblings of one template and the messages of one thread
+never sit on both sides of a split, or the figures would flatter the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from pipeline import LABELS, UNCERTAIN, __version__, lang
+from pipeline.exceptions import ModelError, ModelVersionError
+from pipeline.features import AnalyzedMail, MailAnalyzer, build_features
+from pipeline.mail import Message
+from pipeline.reasons import describe
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "pitchsort.joblib"
+META_FILE = "metadata.json"
+DEFAULT_THRESHOLD = 0.6
+_CHECKED_VERSIONS = ("scikit-learn", "spacy", "numpy", "scipy", "pitchsort")
+
+
+def library_versions() -> dict[str, str]:
+    import scipy
+    import sklearn
+    import spacy
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "spacy": spacy.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+        "pitchsort": __version__,
+    }
+
+
+def language_data_fingerprint() -> str:
+    digest = hashlib.sha256()
+    root = Path(lang.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".jsonl", ".json", ".txt"):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def make_classifier(name: str) -> Any:
+    """The two linear classifiers compared by ``make train``."""
+    if name == "logreg":
+        return LogisticRegression(C=8.0, max_iter=5000, class_weight="balanced")
+    if name == "linear_svm":
+        return CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), cv=3, method="sigmoid")
+    raise ValueError(f"unknown classifier {name!r}; use logreg or linear_svm")
+
+
+CLASSIFIERS = ("logreg", "linear_svm")
+
+
+def make_pipeline(classifier: str = "logreg") -> Pipeline:
+    return Pipeline([("analyze", MailAnalyzer()), ("features", build_features()), ("clf", make_classifier(classifier))])
+
+
+@dataclass
+class CrossValidation:
+    classifier: str
+    macro_f1: float
+    predictions: list[str]
+
+
+@dataclass
+class TrainResult:
+    pipeline: Pipeline
+    chosen: str
+    runs: list[CrossValidation]
+    labels: list[str]
+    languages: list[str]
+    groups: list[str]
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> CrossValidation:
+        return next(r for r in self.runs if r.classifier == self.chosen)
+
+
+def train(messages: list[Message], labels: list[str], groups: list[str], languages: list[str], *, folds: int = 5,
+          classifiers: tuple[str, ...] = CLASSIFIERS, seed: int = 0) -> TrainResult:
+    """Compare the classifiers by grouped cross-validated macro-F1 and fit the better on everything."""
+    import time
+
+    start = time.perf_counter()
+    analyzer = MailAnalyzer().fit(messages)
+    # spaCy runs once; only the steps after it are refitted per fold.
+    analyzed: list[AnalyzedMail] = analyzer.transform(messages)
+    y = np.asarray(labels)
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    runs = []
+    for name in classifiers:
+        tail = Pipeline(make_pipeline(name).steps[1:])
+        pred = cross_val_predict(tail, analyzed, y, groups=groups, cv=cv, n_jobs=1)
+        runs.append(CrossValidation(name, float(f1_score(y, pred, average="macro")), list(pred)))
+        log.info("%s: grouped %d-fold macro-F1 %.3f", name, folds, runs[-1].macro_f1)
+    chosen = max(runs, key=lambda r: r.macro_f1).classifier
+    tail = Pipeline(make_pipeline(chosen).steps[1:]).fit(analyzed, y)
+    pipeline = Pipeline([("analyze", analyzer), *tail.steps])
+    return TrainResult(pipeline, chosen, runs, list(labels), list(languages), list(groups), time.perf_counter() - start)
+
+
+def save(pipeline: Pipeline, folder: Path, metadata: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (MODEL_FILE + ".tmp")
+    joblib.dump(pipeline, tmp, compress=3)
+    tmp.replace(folder / MODEL_FILE)
+    (folder / META_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def build_metadata(result: TrainResult, data_fingerprint: str) -> dict[str, Any]:
+    return {
+        "labels": list(LABELS),
+        "classifier": result.chosen,
+        "versions": library_versions(),
+        "language_data": language_data_fingerprint(),
+        "training_data": data_fingerprint,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "messages": len(result.labels),
+        "cross_validation": {r.classifier: round(r.macro_f1, 4) for r in result.runs},
+    }
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    language: str
+    reasons: tuple[str, ...]
+    best_label: str
+
+
+class Classifier:
+    """A loaded model: ``Classifier.load(folder).predict(messages)``."""
+
+    def __init__(self, pipeline: Pipeline, metadata: dict[str, Any]):
+        self.pipeline = pipeline
+        self.metadata = metadata
+        self.classes_ = list(pipeline.classes_)
+        self._names = pipeline.named_steps["features"].get_feature_names_out()
+        self._coef = self._coefficients(pipeline.named_steps["clf"])
+
+    @staticmethod
+    def _coefficients(clf: Any) -> np.ndarray:
+        if hasattr(clf, "coef_"):
+            return np.asarray(clf.coef_)
+        # CalibratedClassifierCV: average the inner linear models.
+        return np.mean([np.asarray(c.estimator.coef_) for c in clf.calibrated_classifiers_], axis=0)
+
+    @classmethod
+    def load(cls, folder: Path) -> Classifier:
+        model_path, meta_path = folder / MODEL_FILE, folder / META_FILE
+        if not model_path.is_file() or not meta_path.is_file():
+            raise ModelError(f"no trained model in {folder}: run `make train`")
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ModelError(f"{meta_path} is corrupt ({exc}): run `make train`") from exc
+        have = library_versions()
+        saved = metadata.get("versions", {})
+        for name in _CHECKED_VERSIONS:
+            if saved.get(name) != have[name]:
+                raise ModelVersionError(
+                    f"the model in {folder} was made with {name} {saved.get(name, '?')}, this is {have[name]}: run `make train`"
+                )
+        if metadata.get("language_data") != language_data_fingerprint():
+            log.warning("language data changed since the model was trained; retrain with `make train`")
+        try:
+            pipeline = joblib.load(model_path)
+        except Exception as exc:  # noqa: BLE001 - unpickling a damaged file raises anything
+            raise ModelError(f"cannot load {model_path} ({type(exc).__name__}): run `make train`") from exc
+        if not isinstance(pipeline, Pipeline) or list(getattr(pipeline, "classes_", [])) != sorted(LABELS):
+            raise ModelError(f"{model_path} is not a pitchsort model: run `make train`")
+        return cls(pipeline, metadata)
+
+    def predict(self, messages: list[Message], threshold: float = DEFAULT_THRESHOLD, n_reasons: int = 3) -> list[Prediction]:
+        if not messages:
+            return []
+        steps = self.pipeline.named_steps
+        analyzed = steps["analyze"].transform(messages)
+        X = steps["features"].transform(analyzed)
+        proba = steps["clf"].predict_proba(X)
+        out = []
+        for i, doc in enumerate(analyzed):
+            k = int(np.argmax(proba[i]))
+            best, conf = self.classes_[k], float(proba[i, k])
+            out.append(Prediction(
+                label=best if conf >= threshold else UNCERTAIN,
+                confidence=conf,
+                language=doc.language,
+                reasons=self._reasons(X[i], k, n_reasons),
+                best_label=best,
+            ))
+        return out
+
+    def _reasons(self, row: Any, k: int, n: int) -> tuple[str, ...]:
+        row = row.tocsr()
+        contrib = row.data * self._coef[k, row.indices]
+        words: list[str] = []
+        for j in np.argsort(-contrib):
+            if contrib[j] <= 0 or len(words) >= n:
+                break
+            text = describe(self._names[row.indices[j]])
+            if text and text not in words:
+                words.append(text)
+        return tuple(words)
+
+
+def python_info() -> str:
+    return f"Python {sys.version.split()[0]} on {platform.machine()}"

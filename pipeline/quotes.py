@@ -1,0 +1,113 @@
+"""Split a plain-text body into what the sender wrote now, the quote and the signature.
+
+Reply headers are read from every language's ``mail.json`` (``on``/``wrote``
+words, Outlook header fields), because a Swedish client may quote a German
+message: the body's own language does not tell which client wrote the header.
+mail-parser-reply covers five of our six languages but not Norwegian, and
+cuts signatures at any "Thanks," line; this splitter is data-driven instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from pipeline import lang
+
+
+@dataclass(frozen=True)
+class SplitText:
+    new: str
+    quoted: str
+    signature: str
+    quote_header: str
+
+
+@dataclass(frozen=True)
+class _Rules:
+    wrote_header: re.Pattern[str]
+    wrote_tail: re.Pattern[str]
+    outlook_field: re.Pattern[str]
+    separator: re.Pattern[str]
+    sign_off: re.Pattern[str]
+
+
+@cache
+def _rules() -> _Rules:
+    data = lang.all_languages()
+    on = "|".join(sorted({re.escape(w) for d in data for w in d.mail.on}, key=len, reverse=True))
+    wrote = "|".join(sorted({re.escape(w) for d in data for w in d.mail.wrote}))
+    fields = "|".join(sorted({re.escape(w) for d in data for w in d.mail.header_fields}, key=len, reverse=True))
+    orig = "|".join(sorted({re.escape(w) for d in data for w in d.mail.original_message}))
+    offs = "|".join(sorted({re.escape(w) for d in data for w in d.mail.sign_offs}, key=len, reverse=True))
+    return _Rules(
+        # "On Tue, 14 Oct 2026 at 09:12, Karin <k@x.se> wrote:", "Am … schrieb Karin <…>:"
+        wrote_header=re.compile(rf"^\s*(?:{on})\b.{{4,240}}?\b(?:{wrote})\b.{{0,160}}:\s*$", re.I | re.S),
+        # Clients that leave out the "On …" part: "Karin Berg <k@x.se> skrev:"
+        wrote_tail=re.compile(rf"^.{{0,160}}(?:@|\d).{{0,160}}\b(?:{wrote}):\s*$", re.I),
+        outlook_field=re.compile(rf"^\s*\*?(?:{fields})\*?\s*:", re.I),
+        separator=re.compile(rf"^\s*(?:-{{2,}}\s*(?:{orig})\s*-{{2,}}|_{{10,}}|-{{10,}})\s*$", re.I),
+        sign_off=re.compile(rf"^\s*(?:{offs})\b[\s,.!]*$", re.I),
+    )
+
+
+def _quote_start(lines: list[str], rules: _Rules) -> tuple[int, int, str]:
+    """Where a top-posted quote block starts, how many lines its header takes, and the header."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if rules.separator.match(stripped):
+            return i, 1, stripped
+        # Gmail wraps long "On … wrote:" headers over two lines.
+        for width in (1, 2):
+            span = " ".join(ln.strip() for ln in lines[i : i + width])
+            if rules.wrote_header.match(span.lstrip("> ")):
+                return i, width, span
+        if rules.wrote_tail.match(stripped) and len(stripped) < 200:
+            return i, 1, stripped
+        if rules.outlook_field.match(stripped):
+            following = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
+            if sum(1 for ln in following if rules.outlook_field.match(ln)) >= 2:
+                return i, 0, stripped
+    return len(lines), 0, ""
+
+
+def _signature_start(lines: list[str], rules: _Rules) -> int:
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- "):
+            return i
+    # A sign-off near the end starts the signature; the sign-off itself is
+    # kept with the new text since its wording tells the register.
+    lower = max(0, len(lines) - 12)
+    for i in range(len(lines) - 1, lower - 1, -1):
+        if rules.sign_off.match(lines[i]):
+            return i + 1
+    return len(lines)
+
+
+def split_reply(text: str) -> SplitText:
+    """Split ``text`` into new text, quoted text and signature.
+
+    >>> s = split_reply("Thanks, see you!\\n\\nOn Mon, 3 Nov 2026, Karin <k@x.se> wrote:\\n> Hi")
+    >>> s.new, s.quoted
+    ('Thanks, see you!', 'Hi')
+    """
+    rules = _rules()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start, header_lines, header = _quote_start(lines, rules)
+    head, tail = lines[:start], lines[start + header_lines :]
+    own: list[str] = []
+    quoted: list[str] = []
+    for line in head:
+        # Inline replies: ">" lines are the quote, the rest is new text.
+        if line.lstrip().startswith(">"):
+            quoted.append(line.lstrip().lstrip(">").lstrip(" >"))
+        else:
+            own.append(line)
+    quoted += [ln.lstrip().lstrip(">").lstrip(" >") if ln.lstrip().startswith(">") else ln for ln in tail]
+    sig_at = _signature_start(own, rules)
+    new = "\n".join(own[:sig_at]).strip()
+    signature = "\n".join(own[sig_at:]).strip().lstrip("-").strip()
+    return SplitText(new=new, quoted="\n".join(quoted).strip(), signature=signature, quote_header=header)

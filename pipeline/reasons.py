@@ -1,0 +1,67 @@
+"""Plain words for the features that drove a decision, for the CSV's ``reasons``."""
+
+from __future__ import annotations
+
+SIGNAL_WORDS: dict[str, str] = {
+    "greet_generic": "generic greeting",
+    "greet_recipient_name": "greets you by name",
+    "greet_other_name": "greets someone else by name",
+    "greet_name_unverified": "greets by a name",
+    "greet_none": "no greeting",
+    "merge_field": "merge field left in",
+    "company_named": "names your company",
+    "cv_headings": "CV sections in the body",
+    "job_seeking": "job-seeking wording",
+    "candidate_offer": "presents a candidate",
+    "nudge": "follow-up nudge",
+    "unsubscribe": "unsubscribe wording",
+    "service_pitch": "sales wording",
+    "previous_contact": "refers to an earlier contact",
+    "decline": "declines",
+    "you_share": "speaks to you",
+    "questions": "asks questions",
+    "subject_reply": "reply subject",
+    "fake_reply_subject": "reply subject without a thread",
+    "subject_forward": "forwarded",
+    "threaded": "threading headers",
+    "references": "part of a thread",
+    "replies_to_owner": "replies to your message",
+    "replies_to_self": "follows up its own message",
+    "quoted_share": "quotes earlier mail",
+    "quotes_owner": "quotes your mail",
+    "quotes_self": "quotes its own earlier mail",
+    "list_unsubscribe": "List-Unsubscribe",
+    "list_headers": "mailing-list headers",
+    "bulk_mailer": "sent by a bulk-mail tool",
+    "campaign_headers": "campaign headers",
+    "html_only": "HTML only",
+    "links": "links",
+    "images": "images",
+    "tracking_pixel": "tracking pixel",
+    "freemail_sender": "private address",
+    "many_recipients": "several recipients",
+    "signature": "signature",
+    "length": "length",
+    "short": "short message",
+    "attachments": "attachments",
+    "attach_pdf": "PDF attached",
+    "attach_docx": "DOCX attached",
+    "attach_doc": "document attached",
+    "attach_image": "image attached",
+    "attach_cv_name": "CV-named attachment",
+    "attach_cv_headings": "attachment reads as a CV",
+}
+
+
+def describe(feature: str) -> str | None:
+    """Words for one feature name as the feature union names it, or None to leave it out."""
+    block, _, name = feature.partition("__")
+    if block == "signals":
+        if name.startswith("lang_"):
+            return None
+        return SIGNAL_WORDS.get(name, name.replace("_", " "))
+    if block == "words":
+        if name.startswith("<") or name.startswith("subj:<"):
+            return None
+        return f"“{name.removeprefix('subj:')}”"
+    return None

@@ -1,0 +1,101 @@
+"""Where mail comes from on disk: .eml files, folders of them, Maildirs, mbox files.
+
+Everything here is a generator of :class:`RawMail`, so a mailbox of any size
+is read one message at a time and memory does not grow with it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.exceptions import SourceError
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]", re.M)
+_MAIL_SUFFIXES = {".eml", ".msg", ".mail", ""}
+
+
+@dataclass(frozen=True)
+class RawMail:
+    source: str
+    data: bytes
+
+
+def looks_like_mail(head: bytes) -> bool:
+    """Does this file start like a message or an mbox? Judged on its first bytes."""
+    if b"\x00" in head[:1024]:
+        return False
+    return head.startswith(b"From ") or bool(_HEADER_LINE.search(head[:2048]))
+
+
+def is_mbox(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(5) == b"From "
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def read_mbox(path: Path) -> Iterator[RawMail]:
+    """Split an mbox on its ``From `` lines (mboxrd quoting undone), streaming."""
+    n = 0
+    buf: list[bytes] = []
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.startswith(b"From "):
+                if buf:
+                    n += 1
+                    yield RawMail(f"{path}#{n}", b"".join(buf))
+                    buf = []
+                continue
+            if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
+                line = line[1:]
+            buf.append(line)
+    if buf:
+        n += 1
+        yield RawMail(f"{path}#{n}", b"".join(buf))
+
+
+def _files_below(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "tmp" and not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root, name)
+            if name.startswith(".") or name in ("MANIFEST.csv", "README.md"):
+                continue
+            if path.suffix.lower() in _MAIL_SUFFIXES or _is_maildir(Path(root).parent):
+                yield path
+
+
+def check_paths(paths: Iterable[Path]) -> list[Path]:
+    """Fail early, with one line, on a path that is missing or is not mail."""
+    checked = []
+    for path in paths:
+        if not path.exists():
+            raise SourceError(f"no such file or folder: {path}")
+        if path.is_file():
+            with path.open("rb") as fh:
+                if not looks_like_mail(fh.read(4096)):
+                    raise SourceError(f"not a mail file (.eml or mbox): {path}")
+        checked.append(path)
+    return checked
+
+
+def iter_mail(paths: Iterable[Path]) -> Iterator[RawMail]:
+    """Every message below ``paths``, in a stable order."""
+    for path in paths:
+        if path.is_file():
+            if is_mbox(path):
+                yield from read_mbox(path)
+            else:
+                yield RawMail(str(path), path.read_bytes())
+            continue
+        for file in _files_below(path):
+            if is_mbox(file):
+                yield from read_mbox(file)
+            else:
+                yield RawMail(str(file), file.read_bytes())
