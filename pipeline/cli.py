@@ -37,7 +37,7 @@ class Exit(IntEnum):
 
 
 def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    err.print(f"pitchsort: {message}", markup=False)
+    typer.echo(f"pitchsort: {message}", err=True)
     return typer.Exit(int(code))
 
 
@@ -93,7 +93,7 @@ def classify(
             for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier):
                 if isinstance(item, Failure):
                     failures += 1
-                    err.print(f"pitchsort: skipped {item.source}: {item.reason}", markup=False)
+                    typer.echo(f"pitchsort: skipped {item.source}: {item.reason}", err=True)
                 else:
                     writer.writerow(item.as_csv())
                     counts[(item.label, item.language)] += 1
@@ -172,7 +172,7 @@ def data_check(
         out.print("data check passed")
         return
     for problem in result.problems:
-        err.print(f"- {problem}", markup=False)
+        typer.echo(f"- {problem}", err=True)
     raise fail(f"data check found {len(result.problems)} problem(s)", Exit.SOME_FAILED)
 
 

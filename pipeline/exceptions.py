@@ -30,3 +30,35 @@ class CorpusError(PipelineError):
 
 class LanguageDataError(PipelineError):
     """Raised when a language data file under pipeline/lang is malformed."""
+
+
+class ConfigError(PipelineError):
+    """Raised when the TOML configuration is missing, malformed or inconsistent."""
+
+
+class ImapError(PipelineError):
+    """Raised when the IMAP server cannot be reached or refuses a command."""
+
+
+class AuthError(ImapError):
+    """Raised when the IMAP server rejects the credentials (never carries them)."""
+
+
+class StateError(PipelineError):
+    """Raised when the state database cannot be opened, locked or migrated."""
+
+
+class ConfigProblems(ConfigError):
+    """Raised when validation finds problems; ``problems`` lists every one, the message shows the first."""
+
+    def __init__(self, message: str, problems: list[str]):
+        super().__init__(message)
+        self.problems = problems
+
+
+class ImapConnectionLost(ImapError):
+    """Raised when the connection to the IMAP server drops or times out; the run reconnects with back-off."""
+
+
+class LockedError(StateError):
+    """Raised when another pitchsort run holds the state lock: the overlapping run exits at once."""

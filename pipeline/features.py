@@ -161,7 +161,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         spans = sorted(
             [(t.nlp.vocab.strings[i], s, e) for i, s, e in t.phrases(doc)]
             + [(t.nlp.vocab.strings[i], s, e) for i, s, e in t.tokens(doc)],
-            key=lambda x: x[1],
+            key=lambda x: (x[1], x[1] - x[2]),  # longest match first at a position
         )
         counts = Counter(label for label, _, _ in spans)
         owner = m.recipients[0] if m.recipients else Address("", "")
@@ -306,6 +306,11 @@ class Field(TransformerMixin, BaseEstimator):
     def transform(self, X: list[AnalyzedMail]) -> list[Any]:
         check_is_fitted(self, "fitted_")
         return [getattr(x, self.name) for x in X]
+
+    def get_feature_names_out(self, input_features: Any = None) -> Any:
+        import numpy as np
+
+        return np.asarray([self.name], dtype=object)
 
 
 def _identity(terms: list[str]) -> list[str]:

@@ -1,0 +1,79 @@
+"""The command line: exit codes and one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import eml
+from typer.testing import CliRunner
+
+from pipeline.classify import CSV_COLUMNS
+from pipeline.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def test_classify_writes_csv_and_summary(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "a.eml").write_bytes(eml("Hi there,\nWe help companies hire faster. Book a demo today."))
+    (tmp_path / "mail" / "b.eml").write_bytes(eml("Thanks Karin, Thursday works.", subject="Re: Interview"))
+    out = tmp_path / "out.csv"
+    result = run("classify", str(tmp_path / "mail"), "--csv", str(out), "--model", str(tiny_model), "--threshold", "0")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(out.open()))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == 3
+    assert {r[7] for r in rows[1:]} <= {"cold_pitch", "personalized_outreach", "unsolicited_cv", "genuine_reply"}
+    assert "2 messages classified" in result.output
+
+
+def test_malformed_message_is_reported_and_skipped(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "good.eml").write_bytes(eml("Hi there, book a demo."))
+    (tmp_path / "empty.eml").write_bytes(b"")
+    out = tmp_path / "out.csv"
+    result = run("classify", str(tmp_path), "--csv", str(out), "--model", str(tiny_model))
+    assert result.exit_code == 1
+    assert "skipped" in result.output and "empty.eml" in result.output
+    assert len(list(csv.reader(out.open()))) == 2
+
+
+@pytest.mark.parametrize("case", ["missing path", "not mail", "no model", "empty folder"])
+def test_usage_errors_exit_2_with_one_line(case: str, tmp_path: Path, tiny_model: Path) -> None:
+    model = str(tiny_model)
+    target = tmp_path / "mail"
+    target.mkdir()
+    (target / "a.eml").write_bytes(eml())
+    if case == "missing path":
+        target = tmp_path / "nope"
+    elif case == "not mail":
+        target = tmp_path / "photo.png"
+        target.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    elif case == "no model":
+        model = str(tmp_path / "no-model-here")
+    else:
+        target = tmp_path / "empty"
+        target.mkdir()
+    result = run("classify", str(target), "--csv", str(tmp_path / "o.csv"), "--model", model)
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("pitchsort: "), result.output
+
+
+def test_bad_option_is_usage_error() -> None:
+    assert run("classify", "--threshold", "2").exit_code == 2
+
+
+def test_help_lists_commands() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("classify", "train", "data"):
+        assert command in result.output

@@ -1,0 +1,117 @@
+"""Rule and header features, per language, and the transformers' scikit-learn manners."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from conftest import eml
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
+
+from pipeline.features import Field, MailAnalyzer, build_features
+from pipeline.mail import parse_bytes
+
+TO = "Karin Berg <karin.berg@nordvik.se>"
+
+
+def signals(body: str, **kw) -> dict[str, float]:
+    m = parse_bytes(eml(body, to=kw.pop("to", TO), **kw))
+    return MailAnalyzer().fit([m]).transform([m])[0].signals
+
+
+GREETINGS = {
+    # language: (by recipient's name, generic, by another name)
+    "en": ("Hi Karin,\nThanks for the chat about the role.", "Hi there,\nWe help companies hire.", "Hi Sofia,\nWe help companies hire."),
+    "sv": ("Hej Karin!\nTack för samtalet om tjänsten.", "Hej!\nVi hjälper företag att rekrytera.", "Hej Sofia!\nVi hjälper företag."),
+    "nl": ("Hoi Karin,\nBedankt voor het gesprek.", "Beste lezer,\nWij helpen bedrijven.", "Hoi Sofie,\nWij helpen bedrijven."),
+    "nb": ("Hei Karin,\nTakk for praten om stillingen.", "Hei,\nVi hjelper bedrifter.", "Hei Sofie,\nVi hjelper bedrifter."),
+    "da": ("Hej Karin,\nTak for snakken om stillingen.", "Kære rekrutteringsansvarlige,\nVi hjælper virksomheder.",
+           "Hej Sofie,\nVi hjælper virksomheder."),
+    "de": ("Liebe Frau Berg,\nvielen Dank für das Gespräch.", "Sehr geehrte Damen und Herren,\nwir helfen Unternehmen.",
+           "Hallo Sofia,\nwir helfen Unternehmen."),
+}
+
+
+@pytest.mark.parametrize("code", sorted(GREETINGS))
+def test_greetings(code: str) -> None:
+    personal, generic, wrong = GREETINGS[code]
+    assert signals(personal).get("greet_recipient_name") == 1.0
+    assert signals(generic).get("greet_generic") == 1.0
+    got = signals(wrong)
+    assert got.get("greet_other_name") == 1.0 and "greet_recipient_name" not in got
+
+
+def test_english_template_with_swedish_greeting() -> None:
+    s = signals("Hej!\nWe help fast-growing companies hire senior engineers within two weeks.")
+    assert s.get("greet_generic") == 1.0 and s.get("lang_en") == 1.0
+
+
+@pytest.mark.parametrize("body", ["Hi {{first_name}},\nWe help.", "Dear [Name],\nWe help.", "Hej %FIRSTNAME%!\nVi hjälper.",
+                                  "Hallo *|FNAME|*,\nwir helfen.", "Hi ,\nWe help companies.", "Hoi [voornaam],\nWij helpen."])
+def test_merge_field_leftovers(body: str) -> None:
+    assert signals(body).get("merge_field") == 1.0
+
+
+@pytest.mark.parametrize("body", ["Hi Karin,\nSee {the attached} plan.", "Hej Karin,\nPris: 100 % nöjd kund."])
+def test_no_merge_field_in_ordinary_text(body: str) -> None:
+    assert "merge_field" not in signals(body)
+
+
+def test_company_named() -> None:
+    assert signals("Hej Karin, jag såg att Nordvik växer i Umeå.").get("company_named") == 1.0
+    assert "company_named" not in signals("Hej Karin, jag såg att ni växer i Umeå.")
+
+
+def test_reply_to_owner_vs_fake_reply() -> None:
+    real = signals("Tack, torsdag passar.\n\nDen tis 14 okt. 2026 kl 09:12 skrev Karin Berg <karin.berg@nordvik.se>:\n> Passar torsdag?",
+                   subject="SV: Intervju", headers={"In-Reply-To": "<abc@nordvik.se>", "References": "<abc@nordvik.se>"})
+    assert real.get("replies_to_owner") == 1.0 and real.get("quotes_owner") == 1.0 and "fake_reply_subject" not in real
+    fake = signals("Hej!\nVi har kandidater lediga nu.", subject="SV: Kandidater")
+    assert fake.get("fake_reply_subject") == 1.0 and "threaded" not in fake
+
+
+def test_nudge_following_its_own_message() -> None:
+    s = signals("Just bumping this up.\n\nOn Mon, 3 Nov 2026, Anna Lind <anna@kvarn.se> wrote:\n> Hi there, we help.",
+                subject="Re: Hiring", headers={"In-Reply-To": "<x1@kvarn.se>"})
+    assert s.get("replies_to_self") == 1.0 and s.get("quotes_self") == 1.0 and "replies_to_owner" not in s
+
+
+def test_bulk_headers_and_cv_attachment() -> None:
+    s = signals("Hi there", headers={"List-Unsubscribe": "<https://x.example/u>", "X-Mailer": "lemlist"})
+    assert s.get("list_unsubscribe") == 1.0 and s.get("bulk_mailer") == 1.0
+    s = signals("Hej, här är mitt CV.", attachments=[("CV_Anna_Lind.pdf", "application/pdf", b"%PDF-1.4")])
+    assert s.get("attach_pdf") == 1.0 and s.get("attach_cv_name") == 1.0
+
+
+def test_cv_headings_only_count_as_headings() -> None:
+    body = "Profil\nLagerchef med tio års erfarenhet.\nErfarenhet\nKvarn AB 2019-2024\nUtbildning\nLogistik"
+    assert signals(body)["cv_headings"] > 1.0
+    assert signals("Jag har lång erfarenhet av utbildning inom logistik.")["cv_headings"] == 0.0
+
+
+def test_quoted_pitch_does_not_feed_the_words() -> None:
+    m = parse_bytes(eml("Nej tack.\n\nOn Mon, 3 Nov 2026, Bo <bo@x.se> wrote:\n> Unique quotedword offer"))
+    terms = MailAnalyzer().fit([m]).transform([m])[0].terms
+    assert "quotedword" not in terms
+
+
+def test_sklearn_conventions() -> None:
+    for est in (MailAnalyzer(), Field(name="terms")):
+        check_no_attributes_set_in_init(type(est).__name__, est)
+        assert clone(est).get_params() == est.get_params()
+    with pytest.raises(ValueError, match="max_chars"):
+        MailAnalyzer(max_chars=1).fit([])
+    with pytest.raises(ValueError, match="no attribute"):
+        Field(name="nope").fit([])
+
+
+def test_features_fit_transform_and_pickle() -> None:
+    msgs = [parse_bytes(eml(b, subject=s)) for b, s in [("Hej Karin, tack!", "SV: a"), ("Hi there, we help.", "Offer"),
+                                                           ("Hej Karin, tack igen!", "SV: b"), ("Hi there, we help you.", "Offer")]]
+    docs = MailAnalyzer().fit(msgs).transform(msgs)
+    union = build_features(min_df=1).fit(docs)
+    X = union.transform(docs)
+    assert X.shape[0] == 4 and X.shape[1] > 10
+    again = pickle.loads(pickle.dumps(union)).transform(docs)
+    assert (again != X).nnz == 0

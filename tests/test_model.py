@@ -1,0 +1,61 @@
+"""The saved pipeline: dump, load, predict, and refuse what it should refuse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import tiny_corpus
+
+from pipeline import LABELS, UNCERTAIN
+from pipeline.exceptions import ModelError, ModelVersionError
+from pipeline.model import META_FILE, MODEL_FILE, Classifier, train
+
+
+def test_round_trip_predicts_the_same(tiny_model: Path) -> None:
+    msgs, labels, _ = tiny_corpus()
+    clf = Classifier.load(tiny_model)
+    preds = clf.predict(msgs, threshold=0.0)
+    assert [p.best_label for p in preds] == labels
+    assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+    assert all(p.reasons for p in preds)
+    assert set(clf.classes_) == set(LABELS)
+
+
+def test_threshold_gives_uncertain(tiny_model: Path) -> None:
+    msgs, _, _ = tiny_corpus()
+    assert {p.label for p in Classifier.load(tiny_model).predict(msgs, threshold=1.0)} == {UNCERTAIN}
+
+
+def test_no_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="make train"):
+        Classifier.load(tmp_path)
+
+
+def test_other_library_versions_refused(tiny_model: Path, tmp_path: Path) -> None:
+    for name in (MODEL_FILE, META_FILE):
+        (tmp_path / name).write_bytes((tiny_model / name).read_bytes())
+    meta = json.loads((tmp_path / META_FILE).read_text())
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    (tmp_path / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelVersionError, match=r"scikit-learn 0\.24\.2.*make train"):
+        Classifier.load(tmp_path)
+
+
+def test_corrupt_model_file(tiny_model: Path, tmp_path: Path) -> None:
+    (tmp_path / META_FILE).write_bytes((tiny_model / META_FILE).read_bytes())
+    (tmp_path / MODEL_FILE).write_bytes(b"not a joblib file at all")
+    with pytest.raises(ModelError, match="cannot load.*make train"):
+        Classifier.load(tmp_path)
+
+
+def test_train_compares_classifiers_with_grouped_folds() -> None:
+    msgs, labels, groups = tiny_corpus()
+    # Twice over, so each training fold still holds three of a class for the calibrator's inner folds.
+    msgs, labels, groups = msgs * 2, labels * 2, groups + [g + "b" for g in groups]
+    result = train(msgs, labels, groups, ["en"] * len(msgs), folds=2)
+    assert {r.classifier for r in result.runs} == {"logreg", "linear_svm"}
+    assert result.chosen == max(result.runs, key=lambda r: r.macro_f1).classifier
+    assert len(result.best.predictions) == len(msgs)
+    assert result.pipeline.predict(msgs[:1])[0] in LABELS

@@ -1,0 +1,87 @@
+"""Quote, reply-header and signature splitting in all six languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.quotes import split_reply
+
+GMAIL_HEADERS = {
+    "en": "On Tue, 14 Oct 2026 at 09:12, Karin Berg <karin@nordvik.se> wrote:",
+    "sv": "Den tis 14 okt. 2026 kl 09:12 skrev Karin Berg <karin@nordvik.se>:",
+    "nl": "Op di 14 okt. 2026 om 09:12 schreef Karin Berg <karin@nordvik.nl>:",
+    "nb": "Den tir. 14. okt. 2026 kl. 09:12 skrev Karin Berg <karin@nordvik.no>:",
+    "da": "Den tir. 14. okt. 2026 kl. 09.12 skrev Karin Berg <karin@nordvik.dk>:",
+    "de": "Am Di., 14. Okt. 2026 um 09:12 Uhr schrieb Karin Berg <karin@nordvik.de>:",
+}
+OUTLOOK_BLOCKS = {
+    "en": "From: Karin Berg\nSent: Tuesday, 14 October 2026 09:12\nTo: Anna\nSubject: Interview",
+    "sv": "Från: Karin Berg\nSkickat: den 14 oktober 2026 09:12\nTill: Anna\nÄmne: Intervju",
+    "nl": "Van: Karin Berg\nVerzonden: dinsdag 14 oktober 2026 09:12\nAan: Anna\nOnderwerp: Gesprek",
+    "nb": "Fra: Karin Berg\nSendt: tirsdag 14. oktober 2026 09:12\nTil: Anna\nEmne: Intervju",
+    "da": "Fra: Karin Berg\nSendt: 14. oktober 2026 09:12\nTil: Anna\nEmne: Samtale",
+    "de": "Von: Karin Berg\nGesendet: Dienstag, 14. Oktober 2026 09:12\nAn: Anna\nBetreff: Gespräch",
+}
+
+
+@pytest.mark.parametrize("code", sorted(GMAIL_HEADERS))
+def test_gmail_style_header_top_posted(code: str) -> None:
+    text = f"Thursday works.\n\n{GMAIL_HEADERS[code]}\n> Does Thursday work?\n> Karin"
+    s = split_reply(text)
+    assert s.new == "Thursday works."
+    assert s.quoted.startswith("Does Thursday work?")
+    assert s.quote_header == GMAIL_HEADERS[code]
+
+
+@pytest.mark.parametrize("code", sorted(GMAIL_HEADERS))
+def test_gmail_header_wrapped_over_two_lines(code: str) -> None:
+    header = GMAIL_HEADERS[code]
+    cut = header.index("<")
+    text = f"Yes.\n\n{header[:cut]}\n{header[cut:]}\n> Question?"
+    s = split_reply(text)
+    assert (s.new, s.quoted) == ("Yes.", "Question?")
+
+
+@pytest.mark.parametrize("code", sorted(OUTLOOK_BLOCKS))
+@pytest.mark.parametrize("separator", ["________________________________\n", ""])
+def test_outlook_block(code: str, separator: str) -> None:
+    text = f"See you then.\n\n{separator}{OUTLOOK_BLOCKS[code]}\n\nOld message text"
+    s = split_reply(text)
+    assert s.new == "See you then."
+    assert s.quoted.endswith("Old message text")
+
+
+@pytest.mark.parametrize("line", ["-----Original Message-----", "-----Ursprüngliche Nachricht-----",
+                                  "-------- Oorspronkelijk bericht --------", "-----Opprinnelig melding-----"])
+def test_original_message_separators(line: str) -> None:
+    s = split_reply(f"Fine.\n\n{line}\nFrom: x\nold")
+    assert s.new == "Fine." and "old" in s.quoted
+
+
+def test_inline_reply_keeps_answers_as_new_text() -> None:
+    s = split_reply("Hi Karin,\n> Can you start in May?\nYes, May 4.\n> Salary?\n45k is fine.")
+    assert s.new == "Hi Karin,\nYes, May 4.\n45k is fine."
+    assert s.quoted == "Can you start in May?\nSalary?"
+
+
+@pytest.mark.parametrize(("text", "new", "signature"), [
+    ("Thanks!\n-- \nAnna Lind\n070-123 45 67", "Thanks!", "Anna Lind\n070-123 45 67"),
+    ("Tack för igår.\n\nVänliga hälsningar\nAnna Lind\nKvarn AB", "Tack för igår.\n\nVänliga hälsningar", "Anna Lind\nKvarn AB"),
+    ("Bedankt!\n\nMet vriendelijke groet,\nPieter", "Bedankt!\n\nMet vriendelijke groet,", "Pieter"),
+    ("Takk!\n\nMed vennlig hilsen\nOla", "Takk!\n\nMed vennlig hilsen", "Ola"),
+    ("Tak!\n\nMed venlig hilsen\nMette", "Tak!\n\nMed venlig hilsen", "Mette"),
+    ("Danke!\n\nMit freundlichen Grüßen\nJonas Weber", "Danke!\n\nMit freundlichen Grüßen", "Jonas Weber"),
+])
+def test_signatures(text: str, new: str, signature: str) -> None:
+    s = split_reply(text)
+    assert (s.new, s.signature) == (new, signature)
+
+
+def test_no_quote_leaves_text_alone() -> None:
+    s = split_reply("Just a message with no quote.\nSecond line.")
+    assert s.new == "Just a message with no quote.\nSecond line." and s.quoted == "" and s.quote_header == ""
+
+
+def test_a_sentence_ending_in_wrote_is_not_a_header() -> None:
+    s = split_reply("I read the article you wrote:\nit was great.")
+    assert s.quoted == ""

@@ -1,0 +1,53 @@
+"""Reading mail from disk: single files, folders, Maildirs and mbox, streamed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import eml
+
+from pipeline.exceptions import SourceError
+from pipeline.sources import check_paths, iter_mail
+
+
+def test_folder_recursive_and_maildir(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.eml").write_bytes(eml("one"))
+    maildir = tmp_path / "box"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "cur" / "1700000000.M1.host:2,S").write_bytes(eml("two"))
+    (maildir / "new" / "1700000001.M2.host").write_bytes(eml("three"))
+    (maildir / "tmp" / "1700000002.M3.host").write_bytes(eml("half-delivered"))
+    bodies = sorted(m.data.split(b"\n\n", 1)[1].strip() for m in iter_mail([tmp_path]))
+    assert bodies == [b"one", b"three", b"two"]
+
+
+def test_mbox_split_and_unquoted(tmp_path: Path) -> None:
+    box = tmp_path / "sent.mbox"
+    parts = []
+    for i in range(3):
+        parts.append(b"From sender@x.se Tue Oct 14 09:12:00 2026\n" + eml(f"message {i}\n>From the start\n"))
+    box.write_bytes(b"\n".join(parts))
+    got = list(iter_mail([box]))
+    assert [g.source for g in got] == [f"{box}#1", f"{box}#2", f"{box}#3"]
+    assert all(b"message" in g.data for g in got)
+
+
+def test_iter_mail_is_lazy(tmp_path: Path) -> None:
+    for i in range(3):
+        (tmp_path / f"{i}.eml").write_bytes(eml(str(i)))
+    it = iter_mail([tmp_path])
+    first = next(it)
+    (tmp_path / "0.eml").unlink()  # a generator reads on demand, so removing a read file is harmless
+    assert first.source.endswith("0.eml") and len(list(it)) == 2
+
+
+def test_missing_path_and_not_mail(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        check_paths([tmp_path / "nope.eml"])
+    png = tmp_path / "photo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(SourceError, match="not a mail file"):
+        check_paths([png])
