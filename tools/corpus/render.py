@@ -268,7 +268,8 @@ class Renderer:
         self.done: dict[str, list[Rendered]] = {}
 
     def path(self, rec: Record, name: str) -> str:
-        return f"{name}.eml" if self.flat else f"{rec.label}/{name}.eml"
+        # Flat sample names must not give the label away (ids carry c/p/v/r).
+        return f"{rec.lang}-{_hash(name)[:8]}.eml" if self.flat else f"{rec.label}/{name}.eml"
 
     def render(self, rid: str) -> list[Rendered]:
         if rid in self.done:
