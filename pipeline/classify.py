@@ -2,18 +2,18 @@
 
 The core is a generator over :class:`~pipeline.sources.RawMail`, so memory
 stays flat whatever the mailbox size. With ``jobs > 1`` batches go to
-joblib workers, each of which loads the model once.
+forked worker processes that share the loaded model.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
-
-from joblib import Parallel, delayed
 
 from pipeline.exceptions import MailParseError
 from pipeline.mail import Message, parse_bytes
@@ -77,13 +77,15 @@ def classify_batch(batch: list[RawMail], classifier: Classifier, threshold: floa
     return [item if item is not None else _row(next(messages), next(predictions)) for item in out]
 
 
-@cache
-def _worker_classifier(model_dir: str) -> Classifier:
-    return Classifier.load(Path(model_dir))
+# The classifier of this process, set before worker processes are forked so
+# that they share its memory copy-on-write instead of each loading the model
+# (and spaCy) again.
+_shared: Classifier | None = None
 
 
-def _worker(batch: list[RawMail], model_dir: str, threshold: float) -> list[Row | Failure]:
-    return classify_batch(batch, _worker_classifier(model_dir), threshold)
+def _worker(batch: list[RawMail], threshold: float) -> list[Row | Failure]:
+    assert _shared is not None, "workers are forked after the classifier is loaded"
+    return classify_batch(batch, _shared, threshold)
 
 
 def _batches(items: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
@@ -100,7 +102,22 @@ def classify_stream(mail: Iterable[RawMail], model_dir: Path, *, threshold: floa
         for batch in _batches(mail, BATCH):
             yield from classify_batch(batch, clf, threshold)
         return
-    Classifier.load(model_dir)  # fail early, in this process, with the clear message
-    parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    for result in parallel(delayed(_worker)(b, str(model_dir), threshold) for b in _batches(mail, BATCH)):
-        yield from result
+    global _shared
+    _shared = classifier or Classifier.load(model_dir)
+    # Forked workers inherit the loaded model and share its memory
+    # copy-on-write. joblib's loky workers would each load the model and spaCy
+    # again (three processes of ~280 MB instead of one), and its
+    # multiprocessing backend cannot stream results back in order.
+    pool = multiprocessing.get_context("fork").Pool(jobs)
+    try:
+        pending: deque[AsyncResult] = deque()
+        for batch in _batches(mail, BATCH):
+            pending.append(pool.apply_async(_worker, (batch, threshold)))
+            # Bounded: never read more of the mailbox than the workers can take.
+            while len(pending) > 2 * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+    finally:
+        pool.terminate()
+        _shared = None

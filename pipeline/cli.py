@@ -176,9 +176,163 @@ def data_check(
     raise fail(f"data check found {len(result.problems)} problem(s)", Exit.SOME_FAILED)
 
 
+# ---- IMAP: `pitchsort run`, `pitchsort config check`, `pitchsort learn` (issue 4) ---------------------------------------
+# Everything the nightly IMAP run adds to the command line is in this block; the logic lives in
+# pipeline/config.py, imap.py, store.py, run.py and learn.py.
+config_app = typer.Typer(help="Check the IMAP configuration file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="The TOML config (default: $XDG_CONFIG_HOME/pitchsort/config.toml).")]
+
+
+def _fail_line(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
+    """Like fail(), but never wrapped: cron mail and log scrapers get the error on exactly one line."""
+    err.print(f"pitchsort: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(int(code))
+
+
+def _load_config(path: Path | None):  # -> pipeline.config.Config
+    from pipeline.config import load
+    from pipeline.exceptions import ConfigProblems
+
+    try:
+        config = load(path)
+    except ConfigProblems as exc:
+        for problem in exc.problems[:-1]:
+            err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
+        raise _fail_line(exc.problems[-1]) from None
+    except PipelineError as exc:
+        raise _fail_line(str(exc)) from None
+    for warning in config.warnings:
+        err.print(f"pitchsort: warning: {warning}", markup=False, soft_wrap=True)
+    return config
+
+
+def _parse_since(value: str | None):  # -> date | str | None
+    from datetime import date
+
+    from pipeline.run import ALL
+
+    if value is None or value == ALL:
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail_line(f"--since must be a date like 2024-01-31, or 'all', not {value!r}") from None
+
+
+@config_app.command("check")
+def config_check(
+    config: ConfigOption = None,
+    connect: Annotated[bool, typer.Option("--connect", help="Also log in to every account and look for its folders.")] = False,
+) -> None:
+    """Validate the config file and say exactly what is wrong and where."""
+    cfg = _load_config(config)
+    for account in cfg.accounts:
+        out.print(f"account '{account.name}': {account.user} at {account.host}:{account.port} ({account.tls}, "
+                  f"{account.auth.kind}), folders {', '.join(account.folders)}", markup=False)
+    for label, action in cfg.actions.items():
+        target = action.folder or action.keyword
+        out.print(f"  {label}: {action.action}{f' {target}' if target else ''}", markup=False)
+    if connect:
+        from pipeline.imap import open_session
+
+        failed = 0
+        for account in cfg.accounts:
+            try:
+                with open_session(account) as session:
+                    missing = [f for f in account.folders if not session.folder_exists(f)]
+                    moves = "MOVE" if session.has("MOVE") else "no MOVE (COPY + UID EXPUNGE)" if session.has("UIDPLUS") else \
+                        "neither MOVE nor UIDPLUS: use copy, not move"
+            except PipelineError as exc:
+                failed += 1
+                err.print(f"pitchsort: {exc}", markup=False, soft_wrap=True)
+                continue
+            if missing:
+                failed += 1
+                err.print(f"pitchsort: account '{account.name}': no folder {', '.join(missing)} on the server", markup=False,
+                          soft_wrap=True)
+            out.print(f"account '{account.name}': login ok; {moves}", markup=False)
+        if failed:
+            raise _fail_line(f"{failed} account(s) failed the connection check")
+    out.print(f"{cfg.path}: ok")
+
+
+@app.command("run")
+def run_imap(
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be done; change nothing anywhere.")] = False,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write one row per classified message (classify's columns).")] = None,
+    since: Annotated[str | None, typer.Option(help="Mail since YYYY-MM-DD, or 'all' (first run default: 30 days).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Folder of the trained model (default: the config's, else models/).")] = None,
+) -> None:
+    """The nightly run: classify the IMAP mail not handled before and file it as the config says."""
+    from pipeline.exceptions import LockedError
+    from pipeline.model import Classifier
+    from pipeline.run import Options, run, setup_logging
+    from pipeline.store import RunLock
+
+    cfg = _load_config(config)
+    when = _parse_since(since)
+    model_dir = model or cfg.model or DEFAULT_MODEL
+    try:
+        setup_logging(cfg.log)
+    except OSError as exc:
+        raise _fail_line(f"cannot write the log {cfg.log}: {exc.strerror}") from None
+    options = Options(dry_run=dry_run, csv=csv_path, since=when)
+    try:
+        if dry_run:  # a dry run writes nothing, not even the lock file; it reads a copy of the state
+            summary = run(cfg, options, lambda: Classifier.load(model_dir))
+        else:
+            with RunLock(cfg.state):
+                summary = run(cfg, options, lambda: Classifier.load(model_dir))
+    except LockedError as exc:
+        raise _fail_line(str(exc), Exit.SOME_FAILED) from None
+    except PipelineError as exc:
+        logging.getLogger("pipeline").error("%s", exc)
+        raise _fail_line(str(exc)) from None
+    for problem in summary.errors:
+        err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
+    out.print(summary.line(), markup=False, soft_wrap=True)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command("learn")
+def learn_imap(
+    config: ConfigOption = None,
+    data: Annotated[Path, typer.Option(help="The labelled corpus to add to.")] = DEFAULT_DATA,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be learned; write nothing.")] = False,
+) -> None:
+    """Pull the messages in the label folders into the labelled corpus (then `make train`)."""
+    from pipeline.learn import learn
+    from pipeline.run import setup_logging
+
+    cfg = _load_config(config)
+    try:
+        setup_logging(cfg.log)
+        summary = learn(cfg, data, dry_run=dry_run)
+    except OSError as exc:
+        raise _fail_line(f"{exc.filename or data}: {exc.strerror}") from None
+    except PipelineError as exc:
+        raise _fail_line(str(exc)) from None
+    for problem in summary.errors:
+        err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
+    out.print(summary.line(), markup=False, soft_wrap=True)
+    raise typer.Exit(summary.exit_code)
+# ---- end of the IMAP block ---------------------------------------------------------------------------------------------
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("pitchsort: interrupted")
+        typer.echo("pitchsort: interrupted", err=True)
         sys.exit(130)
+    except PipelineError as exc:
+        typer.echo(f"pitchsort: {exc}", err=True)
+        sys.exit(int(Exit.USAGE))
+    except Exception as exc:
+        # A bug, not bad input: still one line, with the details on request.
+        if os.environ.get("PITCHSORT_DEBUG"):
+            raise
+        typer.echo(f"pitchsort: internal error: {type(exc).__name__}: {exc} (set PITCHSORT_DEBUG=1 for the traceback)", err=True)
+        sys.exit(3)

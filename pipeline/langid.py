@@ -57,9 +57,10 @@ def identify(text: str, *domains: str, max_words: int = 300) -> str:
     # from gmail.com to a .dk company is most likely writing Danish.
     tlds = _tld_lang()
     hint = next((tlds[t] for t in (d.rpartition(".")[2].lower() for d in domains) if t in tlds), "")
-    if hint and hint != "en":
+    if hint:
         scores[hint] += 0.75
     if not scores:
         return hint or OTHER
-    best = max(scores, key=scores.__getitem__)
+    # Fixed order, so that a tie never depends on set or hash order.
+    best = max(lang.LANGUAGES, key=lambda code: (scores.get(code, 0.0), code == hint))
     return best if scores[best] >= _MIN_SCORE else (hint or OTHER)

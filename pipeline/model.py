@@ -112,9 +112,9 @@ def train(messages: list[Message], labels: list[str], groups: list[str], languag
     import time
 
     start = time.perf_counter()
-    analyzer = MailAnalyzer().fit(messages)
+    analyzer = MailAnalyzer()
     # spaCy runs once; only the steps after it are refitted per fold.
-    analyzed: list[AnalyzedMail] = analyzer.transform(messages)
+    analyzed: list[AnalyzedMail] = analyzer.fit_transform(messages)
     y = np.asarray(labels)
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     runs = []

@@ -1,9 +1,12 @@
 """spaCy pipelines and matchers, built once per process and never pickled.
 
 Official trained pipelines cannot be downloaded here, so each language is a
-``spacy.blank`` tokenizer with stop words and lexical attributes, plus the
-lookup lemmatizer where spacy-lookups-data has a real table (Norwegian's is
-nearly empty, so nb goes without).
+``spacy.blank`` tokenizer with stop words and lexical attributes. Lemmas come
+from spacy-lookups-data's lookup tables, read the way spaCy's lookup
+lemmatizer reads them (``table.get(token.text, token.text)``); Norwegian's
+table is nearly empty, so nb goes without. The full tables take seconds and
+hundreds of MB to load, so only training reads them (:func:`lemma_table`);
+a fitted model carries the part of each table that can matter to it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pipeline import lang
 
 log = logging.getLogger(__name__)
 
-_LEMMATIZED = {"en", "sv", "nl", "da", "de"}
+LEMMATIZED = ("en", "sv", "nl", "da", "de")
 # Greetings are matched in every language: an English template often opens
 # with "Hej!" or "Hoi", and the greeting is what tells a template apart.
 _SHARED_LABELS = ("GREETING", "GENERIC_GREETING")
@@ -36,10 +39,7 @@ class Tools:
 @cache
 def tools(code: str) -> Tools:
     """The spaCy pipeline and matchers for language ``code`` (``en``, ``sv``, …)."""
-    nlp = spacy.blank(code if code != "nb" else "nb")
-    if code in _LEMMATIZED:
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
+    nlp = spacy.blank(code)
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     tokens = Matcher(nlp.vocab, validate=True)
     patterns = list(lang.load(code).patterns)
@@ -58,3 +58,13 @@ def tools(code: str) -> Tools:
     for label, pats in token_groups.items():
         tokens.add(label, pats)
     return Tools(nlp=nlp, phrases=phrases, tokens=tokens)
+
+
+@cache
+def lemma_table(code: str) -> dict[int, str]:
+    """The full lookup table of ``code``, keyed by spaCy string hash (``token.orth``)."""
+    if code not in LEMMATIZED:
+        return {}
+    from spacy.lookups import load_lookups
+
+    return dict(load_lookups(lang=code, tables=["lemma_lookup"]).get_table("lemma_lookup").items())
