@@ -77,3 +77,18 @@ def test_help_lists_commands() -> None:
     assert result.exit_code == 0
     for command in ("classify", "train", "data"):
         assert command in result.output
+
+
+def test_two_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path) -> None:
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    bodies = ["Hi there,\nWe help companies hire faster.", "Thanks Karin, Thursday works.", "Open application, CV attached."]
+    for i in range(600):  # more than two batches, so both workers get work
+        (mail / f"{i:04d}.eml").write_bytes(eml(f"{bodies[i % 3]} ({i})", subject=f"s{i}"))
+    (mail / "broken.eml").write_bytes(b"")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    first = run("classify", str(mail), "--csv", str(one), "--model", str(tiny_model))
+    second = run("classify", str(mail), "--csv", str(two), "--model", str(tiny_model), "--jobs", "2")
+    assert first.exit_code == second.exit_code == 1  # the broken file, reported by both
+    assert one.read_text() == two.read_text()
+    assert len(one.read_text().splitlines()) == 601
