@@ -295,7 +295,7 @@ def parse(text: str, path: Path) -> Config:
     top: dict[str, Any] = {}
     for key, kind, low, high in (("threshold", (int, float), 0, 1), ("batch_size", int, 1, 1000),
                                  ("max_message_bytes", int, 10_000, None), ("reconnect_tries", int, 0, 100),
-                                 ("reconnect_delay", (int, float), 0, 3600), ("since_days", int, 0, None)):
+                                 ("reconnect_delay", (int, float), 0, 3600), ("since_days", int, 1, None)):
         value = _typed(raw, key, kind, "", problems)
         if value is None:
             continue
