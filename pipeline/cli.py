@@ -321,6 +321,81 @@ def learn_imap(
 # ---- end of the IMAP block ---------------------------------------------------------------------------------------------
 
 
+# ---- Sent-mail audit: `pitchsort audit` (issue 5) ----------------------------------------------------------------------
+# Everything the audit adds to the command line is in this block; the logic lives in pipeline/audit.py,
+# audit_report.py, audit_imap.py, threads.py, mailmerge.py and fingerprint.py.
+@app.command("audit")
+def audit_sent(
+    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per outgoing message.")],
+    html_path: Annotated[Path, typer.Option("--html", help="Where to write the self-contained HTML report.")],
+    sent: Annotated[list[Path] | None, typer.Argument(help="The Sent mail: .eml files, folders of them, a Maildir or an mbox.")] = None,
+    inbox: Annotated[list[Path] | None, typer.Option("--inbox", help="The Inbox, to see who answered (repeatable).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="The IMAP config: read the Sent mail from --folder.")] = None,
+    folder: Annotated[str | None, typer.Option("--folder", help="IMAP folder of the Sent mail (with --config).")] = None,
+    inbox_folder: Annotated[str | None, typer.Option("--inbox-folder", help="IMAP folder of the Inbox (with --config).")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Which account of the config (default: the first).")] = None,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Below this confidence the label is 'uncertain'.")] = 0.6,
+    model: Annotated[Path, typer.Option(help="Folder of the trained model.")] = DEFAULT_MODEL,
+) -> None:
+    """Audit your own outgoing mail: templates, slips, nudges after a no, and who answered."""
+    from pipeline.audit import audit, read_mail, write_csv
+    from pipeline.audit_report import render
+    from pipeline.model import Classifier
+    from pipeline.sources import check_paths, iter_mail
+
+    if bool(sent) == bool(folder):
+        raise fail("give the Sent mail either as paths (SENT) or as --config FILE --folder NAME, not both or neither")
+    if inbox and inbox_folder:
+        raise fail("give the Inbox either as --inbox PATH or as --inbox-folder NAME, not both")
+    if (folder or inbox_folder) is None and (config or account):
+        raise fail("--config and --account go with --folder or --inbox-folder")
+    try:
+        classifier = Classifier.load(model)
+        if sent:
+            sent_raw = list(iter_mail(check_paths(sent)))
+            sent_from = ", ".join(map(str, sent))
+        else:
+            from pipeline.audit_imap import fetch_folder
+
+            sent_raw = fetch_folder(config, folder or "", account=account)
+            sent_from = f"IMAP folder {folder}"
+        inbox_raw = None
+        if inbox:
+            inbox_raw = list(iter_mail(check_paths(inbox)))
+        elif inbox_folder:
+            from pipeline.audit_imap import fetch_folder
+
+            inbox_raw = fetch_folder(config, inbox_folder, account=account)
+        sent_mail, failures = read_mail(sent_raw)
+        inbox_mail, inbox_failures = read_mail(inbox_raw) if inbox_raw is not None else (None, [])
+        if not sent_mail:
+            raise fail(f"no outgoing mail found in {sent_from}")
+        result = audit(sent_mail, inbox_mail, classifier, threshold=threshold)
+        write_csv(result.rows, csv_path)
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        inbox_from = ", ".join(map(str, inbox)) if inbox else f"IMAP folder {inbox_folder}" if inbox_folder else ""
+        html_path.write_text(render(result, sent_from=sent_from, inbox_from=inbox_from), encoding="utf-8")
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or html_path}: {exc.strerror}") from None
+    for item in [*failures, *inbox_failures]:
+        typer.echo(f"pitchsort: skipped {item.source}: {item.reason}", err=True)
+    t = result.totals
+    rate = t.personal_rate.rate
+    out.print(f"{t.messages} outgoing messages audited: {t.templated} templated ({t.templated_share:.0%}), {t.personal} personal",
+              markup=False)
+    if t.inbox:
+        templated_rate = t.templated_rate.rate
+        out.print(f"answered: templated {'–' if templated_rate is None else f'{templated_rate:.0%}'}, "
+                  f"personal {'–' if rate is None else f'{rate:.0%}'}", markup=False)
+    found = ", ".join(f"{code} {n}" for code, n in t.findings.items() if n) or "none"
+    out.print(f"findings: {found}", markup=False)
+    out.print(f"CSV: {csv_path}\nReport: {html_path}", markup=False)
+    raise typer.Exit(int(Exit.SOME_FAILED if failures or inbox_failures else Exit.OK))
+# ---- end of the audit block --------------------------------------------------------------------------------------------
+
+
 def main() -> None:
     try:
         app()

@@ -62,3 +62,11 @@ class ImapConnectionLost(ImapError):
 
 class LockedError(StateError):
     """Raised when another pitchsort run holds the state lock: the overlapping run exits at once."""
+
+
+class TemplateIndexError(StateError):
+    """Raised when the template fingerprint index cannot be opened, or was built with other fingerprint settings."""
+
+
+class AuditError(PipelineError):
+    """Raised when the Sent-mail audit cannot run: no outgoing mail found, or the report cannot be written."""
