@@ -10,17 +10,19 @@ from __future__ import annotations
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from pipeline.exceptions import MailParseError
+from pipeline.fingerprint import TemplateIndex
 from pipeline.mail import Message, parse_bytes
 from pipeline.model import DEFAULT_THRESHOLD, Classifier
 from pipeline.sources import RawMail
 
-CSV_COLUMNS = ("source", "message_id", "date", "from", "to", "subject", "language", "label", "confidence", "reasons")
+CSV_COLUMNS = ("source", "message_id", "date", "from", "to", "subject", "language", "label", "confidence", "template_id",
+               "template_size", "reasons")
 BATCH = 256
 
 
@@ -35,11 +37,13 @@ class Row:
     language: str
     label: str
     confidence: float
+    template_id: str
+    template_size: int
     reasons: str
 
     def as_csv(self) -> list[str]:
         return [self.source, self.message_id, self.date, self.sender, self.to, self.subject, self.language, self.label,
-                f"{self.confidence:.3f}", self.reasons]
+                f"{self.confidence:.3f}", self.template_id, str(self.template_size), self.reasons]
 
 
 @dataclass(frozen=True)
@@ -59,22 +63,56 @@ def _row(m: Message, p) -> Row:
         language=p.language,
         label=p.label,
         confidence=p.confidence,
+        template_id=m.template.template_id if m.template else "",
+        template_size=m.template.size if m.template else 1,
         reasons="; ".join(p.reasons),
     )
 
 
-def classify_batch(batch: list[RawMail], classifier: Classifier, threshold: float) -> list[Row | Failure]:
-    parsed: list[Message] = []
-    out: list[Row | Failure | None] = []
+def index_key(m: Message) -> str:
+    """What a message is indexed under: its Message-ID, so that a message seen again is not counted twice."""
+    return m.message_id or m.source
+
+
+def attach_templates(messages: list[Message], index: TemplateIndex) -> list[Message]:
+    """Add ``messages`` to the index, then give each its family as it stands after the whole batch.
+
+    Adding the batch first lets siblings that arrive together count each
+    other, whatever their order in the batch.
+    """
+    for m in messages:
+        index.add(index_key(m), m)
+    return [replace(m, template=index.family_of(index_key(m))) for m in messages]
+
+
+def parse_batch(batch: list[RawMail]) -> list[Message | Failure]:
+    out: list[Message | Failure] = []
     for raw in batch:
         try:
-            parsed.append(parse_bytes(raw.data, raw.source))
-            out.append(None)
+            out.append(parse_bytes(raw.data, raw.source))
         except MailParseError as exc:
             out.append(Failure(raw.source, str(exc).removeprefix(f"{raw.source}: ")))
+    return out
+
+
+def predict_batch(items: list[Message | Failure], classifier: Classifier, threshold: float) -> list[Row | Failure]:
+    parsed = [m for m in items if isinstance(m, Message)]
     predictions = iter(classifier.predict(parsed, threshold))
-    messages = iter(parsed)
-    return [item if item is not None else _row(next(messages), next(predictions)) for item in out]
+    return [item if isinstance(item, Failure) else _row(item, next(predictions)) for item in items]
+
+
+def classify_batch(batch: list[RawMail], classifier: Classifier, threshold: float,
+                   index: TemplateIndex | None = None) -> list[Row | Failure]:
+    """Parse, look up template families (when an index is given), and predict one batch."""
+    items = parse_batch(batch)
+    if index is not None:
+        items = _with_templates(items, index)
+    return predict_batch(items, classifier, threshold)
+
+
+def _with_templates(items: list[Message | Failure], index: TemplateIndex) -> list[Message | Failure]:
+    families = iter(attach_templates([m for m in items if isinstance(m, Message)], index))
+    return [item if isinstance(item, Failure) else next(families) for item in items]
 
 
 # The classifier of this process, set before worker processes are forked so
@@ -83,9 +121,13 @@ def classify_batch(batch: list[RawMail], classifier: Classifier, threshold: floa
 _shared: Classifier | None = None
 
 
-def _worker(batch: list[RawMail], threshold: float) -> list[Row | Failure]:
+def _parse_worker(batch: list[RawMail]) -> list[Message | Failure]:
+    return parse_batch(batch)
+
+
+def _predict_worker(items: list[Message | Failure], threshold: float) -> list[Row | Failure]:
     assert _shared is not None, "workers are forked after the classifier is loaded"
-    return classify_batch(batch, _shared, threshold)
+    return predict_batch(items, _shared, threshold)
 
 
 def _batches(items: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
@@ -95,29 +137,58 @@ def _batches(items: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
 
 
 def classify_stream(mail: Iterable[RawMail], model_dir: Path, *, threshold: float = DEFAULT_THRESHOLD, jobs: int = 1,
-                    classifier: Classifier | None = None) -> Iterator[Row | Failure]:
-    """Yield a :class:`Row` or :class:`Failure` for every message, in input order."""
-    if jobs == 1:
-        clf = classifier or Classifier.load(model_dir)
-        for batch in _batches(mail, BATCH):
-            yield from classify_batch(batch, clf, threshold)
-        return
+                    classifier: Classifier | None = None, index: TemplateIndex | None = None) -> Iterator[Row | Failure]:
+    """Yield a :class:`Row` or :class:`Failure` for every message, in input order.
+
+    ``index`` is the template index the mail is added to (an in-memory one
+    when not given): a message's family is what the index has seen so far,
+    including the rest of its batch.
+    """
+    own_index = index is None
+    if index is None:  # not `or`: an empty index has len() 0 and is falsy
+        index = TemplateIndex.open(None)
+    try:
+        if jobs == 1:
+            clf = classifier or Classifier.load(model_dir)
+            for batch in _batches(mail, BATCH):
+                yield from classify_batch(batch, clf, threshold, index)
+        else:
+            yield from _parallel(mail, classifier or Classifier.load(model_dir), threshold, jobs, index)
+    finally:
+        if own_index:
+            index.close()
+
+
+def _parallel(mail: Iterable[RawMail], classifier: Classifier, threshold: float, jobs: int,
+              index: TemplateIndex) -> Iterator[Row | Failure]:
+    """Workers parse and predict; this process keeps the one template index between the two steps.
+
+    Forked workers inherit the loaded model and share its memory
+    copy-on-write. joblib's loky workers would each load the model and spaCy
+    again (three processes of ~280 MB instead of one), and its
+    multiprocessing backend cannot stream results back in order.
+    """
     global _shared
-    _shared = classifier or Classifier.load(model_dir)
-    # Forked workers inherit the loaded model and share its memory
-    # copy-on-write. joblib's loky workers would each load the model and spaCy
-    # again (three processes of ~280 MB instead of one), and its
-    # multiprocessing backend cannot stream results back in order.
+    _shared = classifier
     pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
-        pending: deque[AsyncResult] = deque()
-        for batch in _batches(mail, BATCH):
-            pending.append(pool.apply_async(_worker, (batch, threshold)))
+        parsing: deque[AsyncResult] = deque()
+        predicting: deque[AsyncResult] = deque()
+        batches = _batches(mail, BATCH)
+        exhausted = False
+        while not exhausted or parsing or predicting:
             # Bounded: never read more of the mailbox than the workers can take.
-            while len(pending) > 2 * jobs:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+            while not exhausted and len(parsing) + len(predicting) < 2 * jobs:
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                else:
+                    parsing.append(pool.apply_async(_parse_worker, (batch,)))
+            if parsing and (len(predicting) < jobs or not predicting):
+                items = _with_templates(parsing.popleft().get(), index)
+                predicting.append(pool.apply_async(_predict_worker, (items, threshold)))
+            elif predicting:
+                yield from predicting.popleft().get()
     finally:
         pool.terminate()
         _shared = None

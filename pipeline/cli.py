@@ -63,15 +63,19 @@ def classify(
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Below this confidence the label is 'uncertain'.")] = 0.6,
     model: Annotated[Path, typer.Option(help="Folder of the trained model.")] = DEFAULT_MODEL,
     jobs: Annotated[int, typer.Option(min=1, help="Worker processes (1 = this process only).")] = 1,
+    templates: Annotated[Path | None, typer.Option(
+        help="Template index file to keep between runs, so templates seen before are recognised (default: this run only).")] = None,
 ) -> None:
     """Classify mail on disk and write a CSV a person can audit."""
     from pipeline.classify import CSV_COLUMNS, Failure, classify_stream
+    from pipeline.fingerprint import TemplateIndex
     from pipeline.model import Classifier
     from pipeline.sources import check_paths, iter_mail
 
     try:
         checked = check_paths(paths)
         classifier = Classifier.load(model)
+        index = TemplateIndex.open(templates)
     except PipelineError as exc:
         raise fail(str(exc)) from None
     counts: Counter[tuple[str, str]] = Counter()
@@ -90,7 +94,8 @@ def classify(
             task = progress.add_task("classify") if progress else None
             if progress:
                 progress.start()
-            for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier):
+            for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier,
+                                        index=index):
                 if isinstance(item, Failure):
                     failures += 1
                     typer.echo(f"pitchsort: skipped {item.source}: {item.reason}", err=True)
@@ -104,6 +109,7 @@ def classify(
     except OSError as exc:
         raise fail(f"{exc.filename or csv_path}: {exc.strerror}") from None
     finally:
+        index.close()
         if progress:
             progress.stop()
     if not counts and not failures:

@@ -257,6 +257,13 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             signals["company_named"] = 1.0
         self._headers(m, signals, owner)
         self._attachments(m, signals, code)
+        if m.template is not None and m.template.size > 1:
+            # The same text reaching several people is what a template is, however personal its greeting.
+            signals["template_copies"] = _log(m.template.size - 1)
+            if m.template.recipients > 1:
+                signals["template_recipients"] = _log(m.template.recipients - 1)
+            if m.template.senders > 1:
+                signals["template_senders"] = _log(m.template.senders - 1)
         masked = owner_names | ({company} if company else set())
         terms, words = _terms(doc, lemmas.get(code, {}), masked)
         signals["length"] = _log(words) / 6.0

@@ -15,11 +15,15 @@ from email.header import decode_header, make_header
 from email.message import Message as StdMessage
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from pipeline.attachments import extract_text, kind_of
 from pipeline.exceptions import MailParseError
 from pipeline.html import HtmlSignals, html_to_text
 from pipeline.quotes import split_reply
+
+if TYPE_CHECKING:
+    from pipeline.fingerprint import TemplateMatch
 
 # Bodies past this are cut before quote splitting and featurizing: a pitch or
 # a reply says what it is in its first pages.
@@ -85,6 +89,9 @@ class Message:
     html_only: bool = False
     html: HtmlSignals = HtmlSignals()
     attachments: tuple[Attachment, ...] = field(default=())
+    # The template family the message belongs to among the mail seen so far;
+    # set by the caller that keeps the index (classify, run, train), not by parsing.
+    template: TemplateMatch | None = None
 
 
 def _header(msg: StdMessage, name: str) -> str:

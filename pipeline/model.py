@@ -13,7 +13,7 @@ import json
 import logging
 import platform
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from sklearn.svm import LinearSVC
 from pipeline import LABELS, UNCERTAIN, __version__, lang
 from pipeline.exceptions import ModelError, ModelVersionError
 from pipeline.features import AnalyzedMail, MailAnalyzer, build_features
+from pipeline.fingerprint import TemplateIndex
 from pipeline.mail import Message
 from pipeline.reasons import describe
 
@@ -112,6 +113,7 @@ def train(messages: list[Message], labels: list[str], groups: list[str], languag
     import time
 
     start = time.perf_counter()
+    messages = chronological_templates(messages)
     analyzer = MailAnalyzer()
     # spaCy runs once; only the steps after it are refitted per fold.
     analyzed: list[AnalyzedMail] = analyzer.fit_transform(messages)
@@ -124,9 +126,36 @@ def train(messages: list[Message], labels: list[str], groups: list[str], languag
         runs.append(CrossValidation(name, float(f1_score(y, pred, average="macro")), list(pred)))
         log.info("%s: grouped %d-fold macro-F1 %.3f", name, folds, runs[-1].macro_f1)
     chosen = max(runs, key=lambda r: r.macro_f1).classifier
+    # What the template features change: the chosen classifier without them.
+    plain = MailAnalyzer().fit_transform([replace(m, template=None) for m in messages])
+    without = cross_val_predict(Pipeline(make_pipeline(chosen).steps[1:]), plain, y, groups=groups, cv=cv, n_jobs=1)
+    ablation = CrossValidation(f"{chosen} without template features", float(f1_score(y, without, average="macro")), list(without))
     tail = Pipeline(make_pipeline(chosen).steps[1:]).fit(analyzed, y)
     pipeline = Pipeline([("analyze", analyzer), *tail.steps])
-    return TrainResult(pipeline, chosen, runs, list(labels), list(languages), list(groups), time.perf_counter() - start)
+    return TrainResult(pipeline, chosen, runs, list(labels), list(languages), list(groups), time.perf_counter() - start,
+                       {"without_templates": ablation})
+
+
+def chronological_templates(messages: list[Message]) -> list[Message]:
+    """Give each message the template family it had when it arrived.
+
+    Messages are indexed in date order and each keeps the family size it
+    joined, as a nightly run sees them: the first mail of a template looks
+    alone, its tenth sibling has nine near copies. Sizes counted over the
+    whole corpus would teach the model a hindsight it never has.
+    """
+    from pipeline.classify import index_key
+
+    order = sorted(range(len(messages)), key=lambda i: (messages[i].date is None,
+                                                        messages[i].date.timestamp() if messages[i].date else 0.0, i))
+    out: list[Message] = list(messages)
+    index = TemplateIndex.open(None)
+    try:
+        for i in order:
+            out[i] = replace(messages[i], template=index.add(index_key(messages[i]), messages[i]))
+    finally:
+        index.close()
+    return out
 
 
 def save(pipeline: Pipeline, folder: Path, metadata: dict[str, Any]) -> None:
@@ -217,22 +246,29 @@ class Classifier:
                 label=best if conf >= threshold else UNCERTAIN,
                 confidence=conf,
                 language=doc.language,
-                reasons=self._reasons(X[i], k, n_reasons),
+                reasons=self._reasons(X[i], k, n_reasons, _counts(messages[i])),
                 best_label=best,
             ))
         return out
 
-    def _reasons(self, row: Any, k: int, n: int) -> tuple[str, ...]:
+    def _reasons(self, row: Any, k: int, n: int, counts: dict[str, int]) -> tuple[str, ...]:
         row = row.tocsr()
         contrib = row.data * self._coef[k, row.indices]
         words: list[str] = []
         for j in np.argsort(-contrib):
             if contrib[j] <= 0 or len(words) >= n:
                 break
-            text = describe(self._names[row.indices[j]])
+            text = describe(self._names[row.indices[j]], counts)
             if text and text not in words:
                 words.append(text)
         return tuple(words)
+
+
+def _counts(m: Message) -> dict[str, int]:
+    t = m.template
+    if t is None:
+        return {}
+    return {"template_copies": t.size - 1, "template_recipients": t.recipients - 1, "template_senders": t.senders}
 
 
 def python_info() -> str:

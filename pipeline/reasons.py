@@ -50,12 +50,24 @@ SIGNAL_WORDS: dict[str, str] = {
     "attach_image": "image attached",
     "attach_cv_name": "CV-named attachment",
     "attach_cv_headings": "attachment reads as a CV",
+    "template_copies": "near copies of the same text",
+    "template_recipients": "same text to other recipients",
+    "template_senders": "same text from several senders",
 }
 
 
-def describe(feature: str) -> str | None:
-    """Words for one feature name as the feature union names it, or None to leave it out."""
+def describe(feature: str, counts: dict[str, int] | None = None) -> str | None:
+    """Words for one feature name as the feature union names it, or None to leave it out.
+
+    ``counts`` gives the numbers behind count features, so that the reason
+    reads "14 near copies" rather than "near copies".
+    """
     block, _, name = feature.partition("__")
+    if block == "signals" and counts and name in counts:
+        n = counts[name]
+        return {"template_copies": f"{n} near {'copy' if n == 1 else 'copies'}",
+                "template_recipients": f"same text to {n} other recipient{'s' * (n != 1)}",
+                "template_senders": f"same text from {n + 1} senders"}.get(name, SIGNAL_WORDS.get(name, name))
     if block == "signals":
         if name.startswith("lang_"):
             return None

@@ -29,6 +29,8 @@ import csv
 import logging
 import logging.handlers
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -42,6 +44,7 @@ from pipeline import UNCERTAIN
 from pipeline.classify import CSV_COLUMNS, Failure, Row, classify_batch
 from pipeline.config import Account, Action, Config
 from pipeline.exceptions import AuthError, ConfigError, ImapConnectionLost, ImapError, PipelineError
+from pipeline.fingerprint import TemplateIndex
 from pipeline.imap import Fetched, ImapSession, RedactingFilter, Selected, open_session
 from pipeline.model import Classifier
 from pipeline.sources import RawMail
@@ -131,8 +134,9 @@ class Runner:
 
     def __init__(self, config: Config, store: Store, load_classifier: Callable[[], Classifier], options: Options = Options(),
                  *, session_factory: Callable[[Account], ImapSession] = open_session,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, index: TemplateIndex | None = None):
         self.config = config
+        self.index = index
         self.store = store
         self.options = options
         self.dry = options.dry_run
@@ -295,7 +299,7 @@ class Runner:
         if not fresh:
             return
         results = classify_batch([RawMail(imap_url(account, folder, f.uid), f.data) for f in fresh], self.classifier,
-                                 self.config.threshold)
+                                 self.config.threshold, self.index)
         plans: list[tuple[Fetched, Row]] = []
         for item, result in zip(fresh, results, strict=True):
             if isinstance(result, Failure):
@@ -447,8 +451,31 @@ def run(config: Config, options: Options, load_classifier: Callable[[], Classifi
     """Open the state (a scratch copy for a dry run) and do one run; the caller holds the lock."""
     own = store is None
     store = store or Store.open(config.state, scratch=options.dry_run)
+    index, scratch = _open_templates(config.state, options.dry_run)
     try:
-        return Runner(config, store, load_classifier, options, session_factory=session_factory, sleep=sleep).run()
+        return Runner(config, store, load_classifier, options, session_factory=session_factory, sleep=sleep,
+                      index=index).run()
     finally:
+        index.close()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
         if own:
             store.close()
+
+
+def templates_path(state: Path) -> Path:
+    """The template index lives beside the state, so a template seen last month is still known."""
+    return state.with_name("templates.sqlite")
+
+
+def _open_templates(state: Path, dry_run: bool) -> tuple[TemplateIndex, Path | None]:
+    """The template index; for a dry run a scratch copy, so that nothing on disk changes."""
+    path = templates_path(state)
+    if not dry_run:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return TemplateIndex.open(path), None
+    scratch = Path(tempfile.mkdtemp(prefix="pitchsort-dry-"))
+    copy = scratch / path.name
+    if path.exists():
+        shutil.copyfile(path, copy)
+    return TemplateIndex.open(copy), scratch

@@ -92,3 +92,35 @@ def test_two_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path) -> Non
     assert first.exit_code == second.exit_code == 1  # the broken file, reported by both
     assert one.read_text() == two.read_text()
     assert len(one.read_text().splitlines()) == 601
+
+
+def test_template_families_in_the_csv_and_across_runs(tmp_path: Path, tiny_model: Path) -> None:
+    pitch = ("Hi {name},\nWe place senior engineers at fast growing companies like {company} within two weeks, "
+             "with a six month guarantee and no fee unless you hire. Shall we book a short call next week?")
+    people = [("Karin", "Nordvik", "nordvik.se"), ("Erik", "Kvarnby", "kvarnby.se"), ("Sofie", "Havn", "havn.dk"),
+              ("Lars", "Fjell", "fjell.no")]
+    for week, group in ((1, people[:3]), (2, people[3:])):
+        folder = tmp_path / f"week{week}"
+        folder.mkdir()
+        for name, company, domain in group:
+            (folder / f"{name}.eml").write_bytes(eml(pitch.format(name=name, company=company), subject="Engineers",
+                                                     to=f"{name} <{name.lower()}@{domain}>"))
+        (folder / "personal.eml").write_bytes(eml(f"Hi Karin, thanks for the coffee in week {week}; the Umeå plan looks good.",
+                                                  subject=f"Coffee {week}"))
+    index = tmp_path / "templates.sqlite"
+    out1, out2 = tmp_path / "w1.csv", tmp_path / "w2.csv"
+    args = ["--model", str(tiny_model), "--templates", str(index)]
+    assert run("classify", str(tmp_path / "week1"), "--csv", str(out1), *args).exit_code == 0
+    rows = {Path(r["source"]).stem: r for r in csv.DictReader(out1.open())}
+    assert {rows[n]["template_size"] for n in ("Karin", "Erik", "Sofie")} == {"3"}
+    assert len({rows[n]["template_id"] for n in ("Karin", "Erik", "Sofie")}) == 1
+    assert rows["personal"]["template_size"] == "1"
+    # A week later the same template reaches Lars: the index on disk remembers the first three.
+    args = ["--model", str(tiny_model), "--templates", str(index)]
+    assert run("classify", str(tmp_path / "week2"), "--csv", str(out2), *args).exit_code == 0
+    later = {Path(r["source"]).stem: r for r in csv.DictReader(out2.open())}
+    assert later["Lars"]["template_size"] == "4" and later["Lars"]["template_id"] == rows["Karin"]["template_id"]
+    # Classifying the first week again counts nothing twice.
+    run("classify", str(tmp_path / "week1"), "--csv", str(out1), "--model", str(tiny_model), "--templates", str(index))
+    again = {Path(r["source"]).stem: r for r in csv.DictReader(out1.open())}
+    assert again["Karin"]["template_size"] == "4"

@@ -115,3 +115,15 @@ def test_features_fit_transform_and_pickle() -> None:
     assert X.shape[0] == 4 and X.shape[1] > 10
     again = pickle.loads(pickle.dumps(union)).transform(docs)
     assert (again != X).nnz == 0
+
+
+def test_template_family_signals() -> None:
+    from dataclasses import replace
+
+    from pipeline.fingerprint import TemplateMatch
+
+    m = parse_bytes(eml("Hi Karin,\nWe help companies hire."))
+    alone = MailAnalyzer().fit([m]).transform([replace(m, template=TemplateMatch("t1", 1, 1, 1))])[0].signals
+    assert not {"template_copies", "template_recipients", "template_senders"} & set(alone)
+    family = MailAnalyzer().fit([m]).transform([replace(m, template=TemplateMatch("t1", 15, 14, 2))])[0].signals
+    assert family["template_copies"] > family["template_recipients"] > family["template_senders"] > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -131,6 +132,21 @@ def expected_labels(messages: list[bytes], classifier: Classifier, threshold: fl
     crlf = [m.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for m in messages]
     rows = classify_batch([RawMail(f"m{i}", m) for i, m in enumerate(crlf)], classifier, threshold)
     return {r.message_id: str(r.label) for r in rows}
+
+
+def decided_labels(config: Config) -> dict[str, str]:
+    """Message-ID -> the label the run recorded for it, which is where it must be filed.
+
+    A message's label depends on the template families of the mail seen
+    before it (and beside it in its batch), so after an interrupted run it is
+    the run's own record, not an offline prediction, that says where the
+    message belongs.
+    """
+    db = sqlite3.connect(config.state)
+    try:
+        return dict(db.execute("SELECT message_id, label FROM messages ORDER BY at"))
+    finally:
+        db.close()
 
 
 def placement(label: str, nomove_separator: str = "/") -> Counter[str]:
