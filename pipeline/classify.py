@@ -16,7 +16,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from pipeline.exceptions import MailParseError
-from pipeline.fingerprint import TemplateIndex
+from pipeline.fingerprint import Fingerprint, TemplateIndex, fingerprint
 from pipeline.mail import Message, parse_bytes
 from pipeline.model import DEFAULT_THRESHOLD, Classifier
 from pipeline.sources import RawMail
@@ -74,14 +74,15 @@ def index_key(m: Message) -> str:
     return m.message_id or m.source
 
 
-def attach_templates(messages: list[Message], index: TemplateIndex) -> list[Message]:
+def attach_templates(messages: list[Message], index: TemplateIndex, fps: list[Fingerprint] | None = None) -> list[Message]:
     """Add ``messages`` to the index, then give each its family as it stands after the whole batch.
 
     Adding the batch first lets siblings that arrive together count each
-    other, whatever their order in the batch.
+    other, whatever their order in the batch. ``fps`` are the messages'
+    fingerprints when a worker computed them already.
     """
-    for m in messages:
-        index.add(index_key(m), m)
+    for i, m in enumerate(messages):
+        index.add(index_key(m), m, fps[i] if fps else None)
     return [replace(m, template=index.family_of(index_key(m))) for m in messages]
 
 
@@ -110,8 +111,9 @@ def classify_batch(batch: list[RawMail], classifier: Classifier, threshold: floa
     return predict_batch(items, classifier, threshold)
 
 
-def _with_templates(items: list[Message | Failure], index: TemplateIndex) -> list[Message | Failure]:
-    families = iter(attach_templates([m for m in items if isinstance(m, Message)], index))
+def _with_templates(items: list[Message | Failure], index: TemplateIndex,
+                    fps: list[Fingerprint] | None = None) -> list[Message | Failure]:
+    families = iter(attach_templates([m for m in items if isinstance(m, Message)], index, fps))
     return [item if isinstance(item, Failure) else next(families) for item in items]
 
 
@@ -121,8 +123,10 @@ def _with_templates(items: list[Message | Failure], index: TemplateIndex) -> lis
 _shared: Classifier | None = None
 
 
-def _parse_worker(batch: list[RawMail]) -> list[Message | Failure]:
-    return parse_batch(batch)
+def _parse_worker(batch: list[RawMail]) -> tuple[list[Message | Failure], list[Fingerprint]]:
+    # Fingerprinting here keeps the one process that owns the index to the index look-ups.
+    items = parse_batch(batch)
+    return items, [fingerprint(m) for m in items if isinstance(m, Message)]
 
 
 def _predict_worker(items: list[Message | Failure], threshold: float) -> list[Row | Failure]:
@@ -185,7 +189,8 @@ def _parallel(mail: Iterable[RawMail], classifier: Classifier, threshold: float,
                 else:
                     parsing.append(pool.apply_async(_parse_worker, (batch,)))
             if parsing and (len(predicting) < jobs or not predicting):
-                items = _with_templates(parsing.popleft().get(), index)
+                parsed, fps = parsing.popleft().get()
+                items = _with_templates(parsed, index, fps)
                 predicting.append(pool.apply_async(_predict_worker, (items, threshold)))
             elif predicting:
                 yield from predicting.popleft().get()

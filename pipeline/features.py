@@ -154,6 +154,12 @@ def _subject_prefixes() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @cache
+def _cv_headings() -> frozenset[str]:
+    return frozenset(p.pattern.lower() for code in lang.LANGUAGES for p in lang.load(code).patterns
+                     if p.label == "CV_HEADING" and isinstance(p.pattern, str))
+
+
+@cache
 def _cv_name_re() -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in lang.common().cv_filename_words)
     return re.compile(rf"(?<![a-zåäöæø])(?:{words})(?![a-zåäöæø])")
@@ -167,7 +173,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
     max_chars : int, default=3000
         Only the first ``max_chars`` of the new text are analysed; what makes
         a message a pitch, a CV or a reply is said early.
-    head_chars : int, default=400
+    head_chars : int, default=200
         How much of the subject and opening feeds the character n-grams.
 
     Examples
@@ -183,7 +189,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         "head_chars": (int, 0, 10_000),
     }
 
-    def __init__(self, *, max_chars: int = 3000, head_chars: int = 400):
+    def __init__(self, *, max_chars: int = 3000, head_chars: int = 200):
         self.max_chars = max_chars
         self.head_chars = head_chars
 
@@ -339,9 +345,10 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             if _cv_name_re().search(name):
                 signals["attach_cv_name"] = 1.0
             if att.text:
-                t = tools(code if code != OTHER else "en")
-                doc = t.nlp.make_doc(att.text[:3000])
-                hits = sum(1 for i, _, _ in t.phrases(doc) if t.nlp.vocab.strings[i] == "CV_HEADING")
+                # A CV's headings stand on lines of their own, in whatever language the CV is written.
+                headings = _cv_headings()
+                hits = sum(1 for line in att.text[:6000].splitlines()
+                           if len(line) < 40 and line.strip(" :\t").lower() in headings)
                 if hits:
                     signals["attach_cv_headings"] = _log(hits)
 

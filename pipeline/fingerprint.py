@@ -420,15 +420,17 @@ class TemplateIndex:
         return [TemplateMatch(*r) for r in rows]
 
     # -- adding ----------------------------------------------------------------------------------------------------
-    def add(self, key: str, message: Message) -> TemplateMatch:
+    def add(self, key: str, message: Message, fp: Fingerprint | None = None) -> TemplateMatch:
         """Index ``message`` under ``key`` (a source path, an IMAP UID…) and return the family it joined.
 
         Adding a key again changes nothing and returns its family as it stands.
+        ``fp`` is the message's :func:`fingerprint` when the caller computed it
+        already (in a worker process, say), so that the index only does the look-up.
         """
         known = self.family_of(key)
         if known is not None:
             return known
-        fp = fingerprint(message)
+        fp = fp if fp is not None else fingerprint(message)
         buckets = [] if fp.too_short else _buckets(fp.signature)
         members, full = self._candidates(buckets)
         best = self._best(fp, members)

@@ -7,7 +7,9 @@ dropped or reordered, so parsing, tokenizing and the vectorizers never see
 the same bytes twice. Then it times the console script end to end (start-up,
 parse, features, predict, CSV) on one core and on all cores, samples the
 resident memory of the whole process tree, and appends the figures to
-BENCHMARKS.md with the machine, the commit and the command.
+BENCHMARKS.md with the machine, the commit and the command. Last, it indexes
+100,000 messages into the template index and times single queries
+(tools/bench_fingerprint.py).
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--model", type=Path, default=ROOT / "models")
+    ap.add_argument("--index-messages", type=int, default=100_000, help="messages for the template-index benchmark (0: skip)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pitchsort-bench-"))
     try:
@@ -134,7 +137,8 @@ def main() -> int:
     lines = [
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{' (with uncommitted changes)' if dirty else ''}",
         "",
-        f"Machine: {machine()}. Command: `make bench` (`python tools/bench.py --messages {args.messages}`), "
+        f"Machine: {machine()}. Command: `make bench` (`python tools/bench.py --messages {args.messages} "
+        f"--index-messages {args.index_messages}`), "
         f"which runs `pitchsort classify MAILBOX --csv OUT --jobs N` on a {args.messages}-message varied mailbox.",
         "",
         "| jobs | messages | seconds | messages/s | peak memory (PSS), process tree | peak PSS, largest process |",
@@ -142,6 +146,13 @@ def main() -> int:
         *[f"| {j} | {n} | {w:.1f} | {r:.0f} | {t:.0f} MB | {o:.0f} MB |" for j, w, r, t, o, n in rows],
         "",
     ]
+    if args.index_messages:
+        import bench_fingerprint
+
+        print(f"template index: indexing {args.index_messages} messages", flush=True)
+        section = bench_fingerprint.markdown(bench_fingerprint.run(args.index_messages))
+        print(section, flush=True)
+        lines += [section.replace("## Template fingerprints", "### Template index (`tools/bench_fingerprint.py`)", 1)]
     if not args.out.exists():
         args.out.write_text("# Benchmarks\n\nEach section is appended by `make bench`; nothing here is edited by hand.\n")
     with args.out.open("a") as fh:
