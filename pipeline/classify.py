@@ -7,7 +7,10 @@ forked worker processes that share the loaded model.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -149,8 +152,11 @@ def classify_stream(mail: Iterable[RawMail], model_dir: Path, *, threshold: floa
     including the rest of its batch.
     """
     own_index = index is None
+    scratch = None
     if index is None:  # not `or`: an empty index has len() 0 and is falsy
-        index = TemplateIndex.open(None)
+        # A file, not memory: the index grows with the mailbox, memory must not.
+        scratch = Path(tempfile.mkdtemp(prefix="pitchsort-templates-"))
+        index = TemplateIndex.open(scratch / "templates.sqlite", cache_mb=16, mmap=False)
     try:
         if jobs == 1:
             clf = classifier or Classifier.load(model_dir)
@@ -161,6 +167,8 @@ def classify_stream(mail: Iterable[RawMail], model_dir: Path, *, threshold: floa
     finally:
         if own_index:
             index.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _parallel(mail: Iterable[RawMail], classifier: Classifier, threshold: float, jobs: int,
@@ -174,6 +182,10 @@ def _parallel(mail: Iterable[RawMail], classifier: Classifier, threshold: float,
     """
     global _shared
     _shared = classifier
+    # Objects alive now are left out of the workers' garbage collections, which
+    # would otherwise write to (and so copy) every page of the shared model.
+    gc.collect()
+    gc.freeze()
     pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
         parsing: deque[AsyncResult] = deque()
@@ -196,4 +208,5 @@ def _parallel(mail: Iterable[RawMail], classifier: Classifier, threshold: float,
                 yield from predicting.popleft().get()
     finally:
         pool.terminate()
+        gc.unfreeze()
         _shared = None

@@ -75,7 +75,7 @@ def classify(
     try:
         checked = check_paths(paths)
         classifier = Classifier.load(model)
-        index = TemplateIndex.open(templates)
+        index = TemplateIndex.open(templates) if templates else None
     except PipelineError as exc:
         raise fail(str(exc)) from None
     counts: Counter[tuple[str, str]] = Counter()
@@ -109,7 +109,8 @@ def classify(
     except OSError as exc:
         raise fail(f"{exc.filename or csv_path}: {exc.strerror}") from None
     finally:
-        index.close()
+        if index is not None:
+            index.close()
         if progress:
             progress.stop()
     if not counts and not failures:

@@ -28,7 +28,7 @@ from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_
 from pipeline import lang
 from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
-from pipeline.nlp import LEMMATIZED, lemma_table, tools
+from pipeline.nlp import LEMMATIZED, lemma_table, recycle_if_large, tools
 
 _MERGE_BRACES = re.compile(r"\{\{[^{}]{1,40}\}\}|\{[a-z_]{3,30}\}|%[A-Z_]{4,30}%|\*\|[A-Z_]{2,30}\|\*|<<[A-Za-z_ ]{3,30}>>")
 _BLANK_NAME = re.compile(r"^\s*[^\W\d_]{2,12}\s+[,!]", re.M)
@@ -222,6 +222,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: list[Message]) -> list[AnalyzedMail]:
         check_is_fitted(self, "languages_")
+        recycle_if_large()
         return [self._analyze(m, self.lemmas_) for m in X]
 
     def _analyze(self, m: Message, lemmas: dict[str, dict[int, str]]) -> AnalyzedMail:

@@ -298,8 +298,12 @@ class TemplateIndex:
 
     # -- opening and closing ---------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | None = None) -> TemplateIndex:
-        """Open (creating if needed) the index at ``path``; ``None`` keeps it in memory."""
+    def open(cls, path: Path | None = None, *, cache_mb: int = 64, mmap: bool = True) -> TemplateIndex:
+        """Open (creating if needed) the index at ``path``; ``None`` keeps it in memory.
+
+        ``cache_mb`` and ``mmap`` bound what a file-backed index keeps in memory:
+        a one-off run over a large mailbox wants a small cache and no mapping.
+        """
         where = str(path) if path is not None else ":memory:"
         try:
             if path is not None:
@@ -308,8 +312,8 @@ class TemplateIndex:
             db.execute("PRAGMA journal_mode=WAL" if path is not None else "PRAGMA journal_mode=MEMORY")
             db.execute("PRAGMA synchronous=NORMAL")
             # Look-ups touch random pages of the bucket index: keep them in memory (64 MB cache, 1 GB mapped).
-            db.execute("PRAGMA cache_size=-65536")
-            db.execute("PRAGMA mmap_size=1073741824")
+            db.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
+            db.execute(f"PRAGMA mmap_size={1073741824 if mmap else 0}")
             db.executescript(_SCHEMA_SQL)
             saved = dict(db.execute("SELECT name, value FROM meta").fetchall())
             wanted = _settings()

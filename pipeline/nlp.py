@@ -36,9 +36,32 @@ class Tools:
     tokens: Matcher
 
 
+# spaCy's string store only grows: every unseen word of every message stays.
+# Past this many strings the pipelines are rebuilt (about 1.5 s), so that
+# memory stays flat however large the mailbox.
+MAX_STRINGS = 1_000_000
+
+
+def recycle_if_large(limit: int = MAX_STRINGS) -> bool:
+    """Drop the cached pipelines when their string stores have grown past ``limit``."""
+    info = tools.cache_info()
+    if not info.currsize:
+        return False
+    built = [tools(code) for code in lang.LANGUAGES if code in _built]
+    if sum(len(t.nlp.vocab.strings) for t in built) <= limit:
+        return False
+    tools.cache_clear()
+    _built.clear()
+    return True
+
+
+_built: set[str] = set()
+
+
 @cache
 def tools(code: str) -> Tools:
     """The spaCy pipeline and matchers for language ``code`` (``en``, ``sv``, …)."""
+    _built.add(code)
     nlp = spacy.blank(code)
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     tokens = Matcher(nlp.vocab, validate=True)
