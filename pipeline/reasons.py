@@ -41,7 +41,7 @@ SIGNAL_WORDS: dict[str, str] = {
     "freemail_sender": "private address",
     "many_recipients": "several recipients",
     "signature": "signature",
-    "length": "length",
+    "length": "message length",
     "short": "short message",
     "attachments": "attachments",
     "attach_pdf": "PDF attached",
