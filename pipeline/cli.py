@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = Path(os.environ.get("PITCHSORT_MODEL_DIR", REPO / "models"))
 DEFAULT_DATA = REPO / "data" / "labeled"
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 class Exit(IntEnum):
@@ -37,6 +37,7 @@ class Exit(IntEnum):
 
 
 def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
+    """Print ``message`` as one unwrapped line on stderr (cron mail and log scrapers read it) and exit with ``code``."""
     typer.echo(f"pitchsort: {message}", err=True)
     return typer.Exit(int(code))
 
@@ -183,18 +184,11 @@ def data_check(
     raise fail(f"data check found {len(result.problems)} problem(s)", Exit.SOME_FAILED)
 
 
-# ---- IMAP: `pitchsort run`, `pitchsort config check`, `pitchsort learn` (issue 4) ---------------------------------------
-# Everything the nightly IMAP run adds to the command line is in this block; the logic lives in
-# pipeline/config.py, imap.py, store.py, run.py and learn.py.
+# ---- The nightly IMAP run: `pitchsort run`, `pitchsort config check`, `pitchsort learn` ---------------------------------
+# The logic lives in pipeline/config.py, imap.py, store.py, run.py and learn.py.
 config_app = typer.Typer(help="Check the IMAP configuration file.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="The TOML config (default: $XDG_CONFIG_HOME/pitchsort/config.toml).")]
-
-
-def _fail_line(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
-    """Like fail(), but never wrapped: cron mail and log scrapers get the error on exactly one line."""
-    err.print(f"pitchsort: {message}", markup=False, soft_wrap=True)
-    return typer.Exit(int(code))
 
 
 def _load_config(path: Path | None):  # -> pipeline.config.Config
@@ -206,9 +200,9 @@ def _load_config(path: Path | None):  # -> pipeline.config.Config
     except ConfigProblems as exc:
         for problem in exc.problems[:-1]:
             err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
-        raise _fail_line(exc.problems[-1]) from None
+        raise fail(exc.problems[-1]) from None
     except PipelineError as exc:
-        raise _fail_line(str(exc)) from None
+        raise fail(str(exc)) from None
     for warning in config.warnings:
         err.print(f"pitchsort: warning: {warning}", markup=False, soft_wrap=True)
     return config
@@ -224,7 +218,7 @@ def _parse_since(value: str | None):  # -> date | str | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail_line(f"--since must be a date like 2024-01-31, or 'all', not {value!r}") from None
+        raise fail(f"--since must be a date like 2024-01-31, or 'all', not {value!r}") from None
 
 
 @config_app.command("check")
@@ -260,7 +254,7 @@ def config_check(
                           soft_wrap=True)
             out.print(f"account '{account.name}': login ok; {moves}", markup=False)
         if failed:
-            raise _fail_line(f"{failed} account(s) failed the connection check")
+            raise fail(f"{failed} account(s) failed the connection check")
     out.print(f"{cfg.path}: ok")
 
 
@@ -284,7 +278,7 @@ def run_imap(
     try:
         setup_logging(cfg.log)
     except OSError as exc:
-        raise _fail_line(f"cannot write the log {cfg.log}: {exc.strerror}") from None
+        raise fail(f"cannot write the log {cfg.log}: {exc.strerror}") from None
     options = Options(dry_run=dry_run, csv=csv_path, since=when)
     try:
         if dry_run:  # a dry run writes nothing, not even the lock file; it reads a copy of the state
@@ -293,10 +287,10 @@ def run_imap(
             with RunLock(cfg.state):
                 summary = run(cfg, options, lambda: Classifier.load(model_dir))
     except LockedError as exc:
-        raise _fail_line(str(exc), Exit.SOME_FAILED) from None
+        raise fail(str(exc), Exit.SOME_FAILED) from None
     except PipelineError as exc:
         logging.getLogger("pipeline").error("%s", exc)
-        raise _fail_line(str(exc)) from None
+        raise fail(str(exc)) from None
     for problem in summary.errors:
         err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
     out.print(summary.line(), markup=False, soft_wrap=True)
@@ -318,19 +312,17 @@ def learn_imap(
         setup_logging(cfg.log)
         summary = learn(cfg, data, dry_run=dry_run)
     except OSError as exc:
-        raise _fail_line(f"{exc.filename or data}: {exc.strerror}") from None
+        raise fail(f"{exc.filename or data}: {exc.strerror}") from None
     except PipelineError as exc:
-        raise _fail_line(str(exc)) from None
+        raise fail(str(exc)) from None
     for problem in summary.errors:
         err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
     out.print(summary.line(), markup=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
-# ---- end of the IMAP block ---------------------------------------------------------------------------------------------
 
 
-# ---- Sent-mail audit: `pitchsort audit` (issue 5) ----------------------------------------------------------------------
-# Everything the audit adds to the command line is in this block; the logic lives in pipeline/audit.py,
-# audit_report.py, audit_imap.py, threads.py, mailmerge.py and fingerprint.py.
+# ---- The Sent-mail audit: `pitchsort audit` ------------------------------------------------------------------------------
+# The logic lives in pipeline/audit.py, audit_report.py, audit_imap.py, threads.py, mailmerge.py and fingerprint.py.
 @app.command("audit")
 def audit_sent(
     csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per outgoing message.")],
@@ -400,7 +392,6 @@ def audit_sent(
     out.print(f"findings: {found}", markup=False)
     out.print(f"CSV: {csv_path}\nReport: {html_path}", markup=False)
     raise typer.Exit(int(Exit.SOME_FAILED if failures or inbox_failures else Exit.OK))
-# ---- end of the audit block --------------------------------------------------------------------------------------------
 
 
 def main() -> None:
