@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import LABELS
 from pipeline.exceptions import CorpusError, MailParseError
 from pipeline.mail import Message, parse_bytes
 
@@ -65,7 +64,3 @@ def fingerprint(folder: Path) -> str:
         digest.update(hashlib.sha256((folder / entry.file).read_bytes()).digest())
     return digest.hexdigest()[:16]
 
-
-def label_of(path: Path, folder: Path) -> str | None:
-    rel = path.relative_to(folder)
-    return rel.parts[0] if len(rel.parts) > 1 and rel.parts[0] in LABELS else None

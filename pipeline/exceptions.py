@@ -67,6 +67,3 @@ class LockedError(StateError):
 class TemplateIndexError(StateError):
     """Raised when the template fingerprint index cannot be opened, or was built with other fingerprint settings."""
 
-
-class AuditError(PipelineError):
-    """Raised when the Sent-mail audit cannot run: no outgoing mail found, or the report cannot be written."""

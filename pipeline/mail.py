@@ -65,11 +65,6 @@ class BulkHeaders:
     feedback_id: str = ""
     campaign: str = ""
 
-    @property
-    def any(self) -> bool:
-        bulk_precedence = self.precedence in ("bulk", "list", "junk")
-        return any((self.list_unsubscribe, self.list_id, bulk_precedence, self.feedback_id, self.campaign))
-
 
 @dataclass(frozen=True)
 class Message:

@@ -132,7 +132,6 @@ def test_headers_addresses_threading_and_bulk() -> None:
     assert m.in_reply_to == "<a1@nordvik.se>"
     assert m.references == ("<a0@x.se>", "<a1@nordvik.se>")
     assert m.bulk.list_unsubscribe and m.bulk.x_mailer == "lemlist" and m.bulk.precedence == "bulk"
-    assert m.bulk.any
 
 
 @pytest.mark.parametrize("raw", [b"", b"   \n", b"\x89PNG\r\n\x1a\n\x00\x00binary"])
