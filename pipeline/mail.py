@@ -94,9 +94,14 @@ def _header(msg: StdMessage, name: str) -> str:
     if raw is None:
         return ""
     try:
-        return str(make_header(decode_header(str(raw)))).strip()
-    except (LookupError, UnicodeDecodeError, ValueError, email.errors.HeaderParseError):
+        parts = decode_header(str(raw))
+    except (ValueError, email.errors.MessageError):
         return str(raw).strip()
+    try:
+        return str(make_header(parts)).strip()
+    except (LookupError, UnicodeDecodeError, email.errors.MessageError):
+        # An unknown or mangled charset ("utf\ufffd8") costs replacement characters, not the header.
+        return " ".join(v.strip() if isinstance(v, str) else decode_payload(v, c).strip() for v, c in parts).strip()
 
 
 def _addresses(msg: StdMessage, *names: str) -> tuple[Address, ...]:
@@ -122,7 +127,7 @@ def _filename(part: StdMessage) -> str:
     if "=?" in name:
         try:
             name = str(make_header(decode_header(name)))
-        except (LookupError, UnicodeDecodeError, ValueError, email.errors.HeaderParseError):
+        except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
             pass
     return name.strip()
 
@@ -144,7 +149,7 @@ def _walk(msg: StdMessage) -> tuple[str, str, list[Attachment]]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         filename = _filename(part)
         payload = part.get_payload(decode=True) or b""
         if disposition == "attachment" or (filename and not ctype.startswith("text/")):
@@ -167,9 +172,15 @@ def parse_bytes(raw: bytes, source: str = "") -> Message:
     if not raw.strip():
         raise MailParseError(f"{source}: empty file")
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
-    except Exception as exc:  # noqa: BLE001 - the stdlib parser is lenient; anything here is fatal for this message
-        raise MailParseError(f"{source}: {exc}") from exc
+        return _parse(raw, source)
+    except MailParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a malformed message is reported and skipped, never crashes a run
+        raise MailParseError(f"{source}: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(raw: bytes, source: str) -> Message:
+    msg = email.message_from_bytes(raw, policy=compat32)
     if not any(msg.get(h) for h in ("From", "To", "Subject", "Message-ID", "Date")):
         raise MailParseError(f"{source}: no mail headers (From, To, Subject, Date or Message-ID)")
     plain, html, attachments = _walk(msg)

@@ -138,3 +138,23 @@ def test_headers_addresses_threading_and_bulk() -> None:
 def test_not_mail_raises_parse_error(raw: bytes) -> None:
     with pytest.raises(MailParseError):
         parse_bytes(raw, "bad.eml")
+
+
+def test_mangled_header_charset_costs_characters_not_the_message() -> None:
+    raw = (b"From: =?ut\xff-8?q?Anna_L=C3=B6f?= <anna@x.se>\nTo: b@y.se\nSubject: =?u\xfef-8?q?Ans=C3=B6kan?=\n"
+           b"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nHej!\n--B\n"
+           b"Content-Type: application/pdf\nContent-Disposition: attachment; filename=\"CV \xe5.pdf\"\n\nx\n--B--\n")
+    m = parse_bytes(raw, "x")
+    assert m.sender.email == "anna@x.se" and "kan" in m.subject and m.text == "Hej!"
+    assert len(m.attachments) == 1
+
+
+def test_unexpected_failure_becomes_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.mail as mail
+
+    def boom(text: str) -> None:
+        raise RuntimeError("splitter bug")
+
+    monkeypatch.setattr(mail, "split_reply", boom)
+    with pytest.raises(MailParseError, match=r"bad\.eml: cannot be read \(RuntimeError: splitter bug\)"):
+        parse_bytes(eml("Hi"), "bad.eml")
