@@ -32,7 +32,8 @@ from pipeline.exceptions import ModelError, ModelVersionError
 from pipeline.features import AnalyzedMail, MailAnalyzer, build_features
 from pipeline.fingerprint import TemplateIndex
 from pipeline.mail import Message
-from pipeline.reasons import describe
+from pipeline.quotes import SplitText, quoted_date
+from pipeline.reasons import describe, message_context
 
 log = logging.getLogger(__name__)
 
@@ -246,29 +247,28 @@ class Classifier:
                 label=best if conf >= threshold else UNCERTAIN,
                 confidence=conf,
                 language=doc.language,
-                reasons=self._reasons(X[i], k, n_reasons, _counts(messages[i])),
+                reasons=self._reasons(X[i], k, n_reasons, _context(messages[i])),
                 best_label=best,
             ))
         return out
 
-    def _reasons(self, row: Any, k: int, n: int, counts: dict[str, int]) -> tuple[str, ...]:
+    def _reasons(self, row: Any, k: int, n: int, context: dict[str, str]) -> tuple[str, ...]:
         row = row.tocsr()
         contrib = row.data * self._coef[k, row.indices]
         words: list[str] = []
         for j in np.argsort(-contrib):
             if contrib[j] <= 0 or len(words) >= n:
                 break
-            text = describe(self._names[row.indices[j]], counts)
+            text = describe(self._names[row.indices[j]], context)
             if text and text not in words:
                 words.append(text)
         return tuple(words)
 
 
-def _counts(m: Message) -> dict[str, int]:
+def _context(m: Message) -> dict[str, str]:
     t = m.template
-    if t is None:
-        return {}
-    return {"template_copies": t.size - 1, "template_recipients": t.recipients - 1, "template_senders": t.senders}
+    quoted_on = quoted_date(SplitText(m.text, m.quoted, m.signature, m.quote_header)) if m.quoted else None
+    return message_context(t.size if t else None, t.recipients if t else None, t.senders if t else None, quoted_on)
 
 
 def python_info() -> str:

@@ -87,6 +87,38 @@ def _signature_start(lines: list[str], rules: _Rules) -> int:
     return len(lines)
 
 
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@cache
+def _date_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, int]]:
+    number = {name: i + 1 for d in lang.all_languages() for i, names in enumerate(d.mail.months) for name in names}
+    names = "|".join(sorted(map(re.escape, number), key=len, reverse=True))
+    day_month = re.compile(rf"\b(\d{{1,2}})\.?\s+({names})\b\.?", re.I)
+    month_day = re.compile(rf"\b({names})\.?\s+(\d{{1,2}})\b(?!:)", re.I)
+    return day_month, month_day, number
+
+
+def quoted_date(split: SplitText) -> str | None:
+    """The day of the quoted message as "14 Oct", read off its reply header or Outlook block.
+
+    >>> quoted_date(split_reply("Ja.\\n\\nDen tis 14 okt. 2026 kl 09:12 skrev Karin <k@x.se>:\\n> Hej"))
+    '14 Oct'
+    """
+    day_month, month_day, number = _date_patterns()
+    where = f"{split.quote_header}\n{split.quoted[:400]}"
+    iso = re.search(r"\b20\d\d-(\d\d)-(\d\d)\b", where)
+    found = [(int(m.group(1)), number[m.group(2).lower()], m.start()) for m in day_month.finditer(where)]
+    found += [(int(m.group(2)), number[m.group(1).lower()], m.start()) for m in month_day.finditer(where)]
+    if iso:
+        found.append((int(iso.group(2)), int(iso.group(1)), iso.start()))
+    found = [f for f in found if 1 <= f[0] <= 31 and 1 <= f[1] <= 12]
+    if not found:
+        return None
+    day, month, _ = min(found, key=lambda f: f[2])
+    return f"{day} {_MONTH_ABBR[month - 1]}"
+
+
 def split_reply(text: str) -> SplitText:
     """Split ``text`` into new text, quoted text and signature.
 

@@ -56,24 +56,40 @@ SIGNAL_WORDS: dict[str, str] = {
 }
 
 
-def describe(feature: str, counts: dict[str, int] | None = None) -> str | None:
+def describe(feature: str, context: dict[str, str] | None = None) -> str | None:
     """Words for one feature name as the feature union names it, or None to leave it out.
 
-    ``counts`` gives the numbers behind count features, so that the reason
-    reads "14 near copies" rather than "near copies".
+    ``context`` holds words about this very message that replace the general
+    ones: "14 near copies" rather than "near copies of the same text",
+    "replies to your message of 3 Nov" rather than "replies to your message".
     """
     block, _, name = feature.partition("__")
-    if block == "signals" and counts and name in counts:
-        n = counts[name]
-        return {"template_copies": f"{n} near {'copy' if n == 1 else 'copies'}",
-                "template_recipients": f"same text to {n} other recipient{'s' * (n != 1)}",
-                "template_senders": f"same text from {n + 1} senders"}.get(name, SIGNAL_WORDS.get(name, name))
     if block == "signals":
         if name.startswith("lang_"):
             return None
+        if context and name in context:
+            return context[name]
         return SIGNAL_WORDS.get(name, name.replace("_", " "))
     if block == "words":
         if name.startswith("<") or name.startswith("subj:<"):
             return None
         return f"“{name.removeprefix('subj:')}”"
     return None
+
+
+def message_context(template_size: int | None, template_recipients: int | None, template_senders: int | None,
+                    quoted_on: str | None) -> dict[str, str]:
+    """The per-message words :func:`describe` uses, from a message's template family and quoted date."""
+    out: dict[str, str] = {}
+    if template_size and template_size > 1:
+        n = template_size - 1
+        out["template_copies"] = f"{n} near {'copy' if n == 1 else 'copies'}"
+    if template_recipients and template_recipients > 1:
+        n = template_recipients - 1
+        out["template_recipients"] = f"same text to {n} other recipient{'s' * (n != 1)}"
+    if template_senders and template_senders > 1:
+        out["template_senders"] = f"same text from {template_senders} senders"
+    if quoted_on:
+        out["replies_to_owner"] = f"replies to your message of {quoted_on}"
+        out["quotes_owner"] = f"quotes your mail of {quoted_on}"
+    return out

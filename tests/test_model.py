@@ -59,3 +59,16 @@ def test_train_compares_classifiers_with_grouped_folds() -> None:
     assert result.chosen == max(result.runs, key=lambda r: r.macro_f1).classifier
     assert len(result.best.predictions) == len(msgs)
     assert result.pipeline.predict(msgs[:1])[0] in LABELS
+
+
+def test_reasons_carry_the_numbers_and_the_date() -> None:
+    from pipeline.reasons import describe, message_context
+
+    context = message_context(15, 14, 2, "3 Nov")
+    assert describe("signals__template_copies", context) == "14 near copies"
+    assert describe("signals__template_recipients", context) == "same text to 13 other recipients"
+    assert describe("signals__replies_to_owner", context) == "replies to your message of 3 Nov"
+    assert describe("signals__replies_to_owner", {}) == "replies to your message"
+    assert describe("signals__lang_sv", context) is None
+    assert describe("words__kandidat") == "“kandidat”" and describe("words__<recipient>") is None
+    assert message_context(1, 1, 1, None) == {}

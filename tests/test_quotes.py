@@ -85,3 +85,12 @@ def test_no_quote_leaves_text_alone() -> None:
 def test_a_sentence_ending_in_wrote_is_not_a_header() -> None:
     s = split_reply("I read the article you wrote:\nit was great.")
     assert s.quoted == ""
+
+
+@pytest.mark.parametrize("code", sorted(GMAIL_HEADERS))
+def test_quoted_date_from_reply_headers(code: str) -> None:
+    from pipeline.quotes import quoted_date
+
+    assert quoted_date(split_reply(f"Ok.\n\n{GMAIL_HEADERS[code]}\n> Passt es?")) == "14 Oct"
+    assert quoted_date(split_reply(f"Ok.\n\n{OUTLOOK_BLOCKS[code]}\n\nOld text")) == "14 Oct"
+    assert quoted_date(split_reply("Ok, no quote here on 14 October.")) is None

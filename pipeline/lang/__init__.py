@@ -56,6 +56,7 @@ class MailConventions:
     sign_offs: tuple[str, ...]
     tlds: tuple[str, ...]
     original_message: tuple[str, ...]
+    months: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def load(code: str) -> LanguageData:
         patterns.append(pattern)
     raw = _read_json(folder / "mail.json")
     try:
+        raw["months"] = [tuple(names) for names in raw.get("months", [])]
         mail = MailConventions(**{k: tuple(v) for k, v in raw.items()})
     except TypeError as exc:
         raise LanguageDataError(f"{folder / 'mail.json'}: {exc}") from exc
