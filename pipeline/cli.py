@@ -291,10 +291,15 @@ def run_imap(
     except PipelineError as exc:
         logging.getLogger("pipeline").error("%s", exc)
         raise fail(str(exc)) from None
+    raise _report(summary)
+
+
+def _report(summary) -> typer.Exit:  # -> a run or learn Summary
+    """Problems one per line on stderr, the summary line on stdout (what cron mails), and the exit code."""
     for problem in summary.errors:
-        err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
-    out.print(summary.line(), markup=False, soft_wrap=True)
-    raise typer.Exit(summary.exit_code)
+        typer.echo(f"pitchsort: {problem}", err=True)
+    out.print(summary.line(), markup=False)
+    return typer.Exit(summary.exit_code)
 
 
 @app.command("learn")
@@ -315,10 +320,7 @@ def learn_imap(
         raise fail(f"{exc.filename or data}: {exc.strerror}") from None
     except PipelineError as exc:
         raise fail(str(exc)) from None
-    for problem in summary.errors:
-        err.print(f"pitchsort: {problem}", markup=False, soft_wrap=True)
-    out.print(summary.line(), markup=False, soft_wrap=True)
-    raise typer.Exit(summary.exit_code)
+    raise _report(summary)
 
 
 # ---- The Sent-mail audit: `pitchsort audit` ------------------------------------------------------------------------------

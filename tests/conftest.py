@@ -92,3 +92,15 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("model")
     save(pipeline, folder, {"versions": library_versions(), "language_data": language_data_fingerprint()})
     return folder
+
+
+def cli(*args: str):
+    """Invoke the command line in-process; no traceback may reach the user."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result

@@ -13,13 +13,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, eml
+from conftest import ROOT, cli, eml
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from typer.testing import CliRunner
 
 from pipeline.audit import CSV_COLUMNS, FINDINGS, AuditResult, audit, read_mail
 from pipeline.audit_report import render
-from pipeline.cli import app
 from pipeline.mailmerge import says
 from pipeline.model import Classifier
 from pipeline.sources import RawMail
@@ -234,14 +232,6 @@ def test_personalization_rests_on_named_parts_and_penalises_slips(tiny_model: Pa
 
 
 # -- the sample mailbox, the CSV and the command line -------------------------------------------------------------------
-runner = CliRunner()
-
-
-def cli(*args: str):
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result
 
 
 @pytest.fixture(scope="module")

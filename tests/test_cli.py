@@ -6,20 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import eml
-from typer.testing import CliRunner
+from conftest import cli, eml
 
 from pipeline.classify import CSV_COLUMNS
-from pipeline.cli import app
 
-runner = CliRunner()
-
-
-def run(*args: str):
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result
+run = cli
 
 
 def test_classify_writes_csv_and_summary(tmp_path: Path, tiny_model: Path) -> None:
