@@ -385,7 +385,7 @@ def word_ngrams(terms: list[str]) -> list[str]:
     return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
 
 
-def build_features(*, min_df: int = 2, char_ngrams: tuple[int, int] = (2, 4)) -> FeatureUnion:
+def build_features(*, min_df: int = 2, char_ngrams: tuple[int, int] = (3, 4)) -> FeatureUnion:
     """The union of word n-grams, character n-grams of the opening, and named signals."""
     return FeatureUnion(
         [

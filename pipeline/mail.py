@@ -89,10 +89,27 @@ class Message:
     template: TemplateMatch | None = None
 
 
-def _header(msg: StdMessage, name: str) -> str:
-    raw = msg.get(name)
+Headers = dict[str, str]
+
+
+def _header_map(msg: StdMessage) -> Headers:
+    """Every header once, by lower-case name, first occurrence winning as with ``msg.get``.
+
+    compat32's ``get`` scans all headers on each call; the parser asks for
+    about twenty.
+    """
+    out: Headers = {}
+    for name, value in msg.items():
+        out.setdefault(name.lower(), str(value))
+    return out
+
+
+def _header(headers: Headers, name: str) -> str:
+    raw = headers.get(name.lower())
     if raw is None:
         return ""
+    if "=?" not in raw:  # no encoded words: nothing to decode
+        return " ".join(raw.split()) if "\n" in raw else raw.strip()
     try:
         parts = decode_header(str(raw))
     except (ValueError, email.errors.MessageError):
@@ -104,8 +121,8 @@ def _header(msg: StdMessage, name: str) -> str:
         return " ".join(v.strip() if isinstance(v, str) else decode_payload(v, c).strip() for v, c in parts).strip()
 
 
-def _addresses(msg: StdMessage, *names: str) -> tuple[Address, ...]:
-    values = [_header(msg, n) for n in names]
+def _addresses(headers: Headers, *names: str) -> tuple[Address, ...]:
+    values = [_header(headers, n) for n in names]
     return tuple(Address(name.strip(), addr.strip().lower()) for name, addr in getaddresses([v for v in values if v]) if addr)
 
 
@@ -181,7 +198,8 @@ def parse_bytes(raw: bytes, source: str = "") -> Message:
 
 def _parse(raw: bytes, source: str) -> Message:
     msg = email.message_from_bytes(raw, policy=compat32)
-    if not any(msg.get(h) for h in ("From", "To", "Subject", "Message-ID", "Date")):
+    h = _header_map(msg)
+    if not any(h.get(name) for name in ("from", "to", "subject", "message-id", "date")):
         raise MailParseError(f"{source}: no mail headers (From, To, Subject, Date or Message-ID)")
     plain, html, attachments = _walk(msg)
     signals = HtmlSignals()
@@ -189,24 +207,24 @@ def _parse(raw: bytes, source: str) -> Message:
         html_text, signals = html_to_text(html)
         plain = plain or html_text
     split = split_reply(plain[:MAX_TEXT_CHARS])
-    senders = _addresses(msg, "From")
+    senders = _addresses(h, "From")
     return Message(
         source=source,
-        message_id=_header(msg, "Message-ID"),
-        in_reply_to=" ".join(_MSGID.findall(_header(msg, "In-Reply-To"))),
-        references=tuple(_MSGID.findall(_header(msg, "References"))),
+        message_id=_header(h, "Message-ID"),
+        in_reply_to=" ".join(_MSGID.findall(_header(h, "In-Reply-To"))),
+        references=tuple(_MSGID.findall(_header(h, "References"))),
         sender=senders[0] if senders else Address("", ""),
-        recipients=_addresses(msg, "To", "Cc"),
-        subject=_header(msg, "Subject"),
+        recipients=_addresses(h, "To", "Cc"),
+        subject=_header(h, "Subject"),
         date=_date(msg),
         bulk=BulkHeaders(
-            list_unsubscribe=_header(msg, "List-Unsubscribe"),
-            list_id=_header(msg, "List-Id"),
-            precedence=_header(msg, "Precedence").lower(),
-            auto_submitted=_header(msg, "Auto-Submitted").lower(),
-            x_mailer=_header(msg, "X-Mailer") or _header(msg, "User-Agent"),
-            feedback_id=_header(msg, "Feedback-ID"),
-            campaign=_header(msg, "X-Campaign") or _header(msg, "X-Mailgun-Campaign-Id") or _header(msg, "X-HS-Campaign"),
+            list_unsubscribe=_header(h, "List-Unsubscribe"),
+            list_id=_header(h, "List-Id"),
+            precedence=_header(h, "Precedence").lower(),
+            auto_submitted=_header(h, "Auto-Submitted").lower(),
+            x_mailer=_header(h, "X-Mailer") or _header(h, "User-Agent"),
+            feedback_id=_header(h, "Feedback-ID"),
+            campaign=_header(h, "X-Campaign") or _header(h, "X-Mailgun-Campaign-Id") or _header(h, "X-HS-Campaign"),
         ),
         text=split.new,
         quoted=split.quoted,
