@@ -28,11 +28,9 @@ from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_
 from pipeline import lang
 from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
+from pipeline.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
 from pipeline.nlp import LEMMATIZED, lemma_table, recycle_if_large, tools
 
-_MERGE_BRACES = re.compile(r"\{\{[^{}]{1,40}\}\}|\{[a-z_]{3,30}\}|%[A-Z_]{4,30}%|\*\|[A-Z_]{2,30}\|\*|<<[A-Za-z_ ]{3,30}>>")
-_BLANK_NAME = re.compile(r"^\s*[^\W\d_]{2,12}\s+[,!]", re.M)
-_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*$")
 _QUESTION = re.compile(r"\?(?=\s|$)")
 
 
@@ -46,70 +44,12 @@ class AnalyzedMail:
     signals: dict[str, float] = field(default_factory=dict)
 
 
-@cache
-def _merge_field_re() -> re.Pattern[str]:
-    names = "|".join(re.escape(n) for n in lang.common().merge_field_names)
-    return re.compile(rf"\[\s*(?:{names})\s*\]", re.I)
-
-
-def _name_parts(addr: Address) -> set[str]:
-    """Lower-case words that could greet this person: display name and address local part."""
-    parts = set()
-    name = addr.name
-    if "," in name:  # "Berg, Karin"
-        name = " ".join(reversed([p.strip() for p in name.split(",", 1)]))
-    parts.update(w.lower() for w in re.findall(r"[^\W\d_]+", name))
-    local = addr.email.partition("@")[0]
-    parts.update(w.lower() for w in re.split(r"[._\-+]", local) if len(w) > 1)
-    return parts
-
-
-def _company_token(addr: Address) -> str:
-    """The distinctive part of the recipient's domain: ``nordvik`` of ``hr.nordvik.se``."""
-    labels = addr.domain.split(".")
-    if len(labels) < 2 or addr.domain in lang.common().freemail_domains:
-        return ""
-    head = labels[-2].split("-")[0]
-    return head if len(head) >= 4 else ""
-
-
 def _msgid_domain(msgid: str) -> str:
     return msgid.strip("<> ").rpartition("@")[2].lower()
 
 
 def _log(n: float) -> float:
     return math.log1p(n)
-
-
-def _greeting(doc: Any, spans: list[tuple[str, int, int]], recipient_names: set[str], titles: frozenset[str]) -> dict[str, float]:
-    """Classify the opening: generic, by the recipient's name, by another name."""
-    limit = 200
-    for label, start, end in spans:
-        if doc[start].idx > limit:
-            break
-        if label == "GENERIC_GREETING":
-            return {"greet_generic": 1.0}
-        if label != "GREETING":
-            continue
-        words = []
-        for tok in doc[end : end + 4]:
-            if tok.is_punct or tok.is_space or "\n" in tok.whitespace_:
-                if "\n" in tok.whitespace_ and not tok.is_punct and _NAME_WORD.match(tok.text):
-                    words.append(tok.text)
-                break
-            words.append(tok.text)
-        words = [w for w in words if w.lower().rstrip(".") not in titles]
-        if not words:
-            return {"greet_generic": 1.0}
-        names = [w for w in words if _NAME_WORD.match(w) and w[:1].isupper()]
-        if not names:
-            return {"greet_generic": 1.0}
-        if not recipient_names:
-            return {"greet_name_unverified": 1.0}
-        if any(n.lower() in recipient_names for n in names):
-            return {"greet_recipient_name": 1.0}
-        return {"greet_other_name": 1.0}
-    return {"greet_none": 1.0}
 
 
 _TOKEN_ATTRS = [IS_PUNCT, IS_SPACE, IS_STOP, LIKE_URL, LIKE_EMAIL, LIKE_NUM, LOWER, ORTH]
@@ -238,10 +178,10 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         )
         counts = Counter(label for label, _, _ in spans)
         owner = m.recipients[0] if m.recipients else Address("", "")
-        owner_names = _name_parts(owner) - {"info", "hr", "jobs", "job", "careers", "recruiting", "kontakt", "post", "mail"}
-        company = _company_token(owner)
+        owner_names = name_parts(owner)
+        company = company_token(owner)
         signals: dict[str, float] = {f"lang_{code}": 1.0}
-        signals.update(_greeting(doc, spans, owner_names, lang.common().name_titles))
+        signals.update(greeting_signal(doc, spans, owner_names))
         # CV headings count only as headings: a short line that starts with one.
         heading_lines = 0
         for label, s, _ in spans:
@@ -257,8 +197,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         first, second = counts["FIRST_PERSON"], counts["SECOND_PERSON"]
         signals["you_share"] = second / (first + second + 1)
         signals["questions"] = _log(len(_QUESTION.findall(text)))
-        scan = f"{m.subject}\n{text}"
-        if _MERGE_BRACES.search(scan) or _merge_field_re().search(scan) or _BLANK_NAME.match(text[:60]):
+        if has_merge_field(m.subject, text):
             signals["merge_field"] = 1.0
         if company and company in text.lower():
             signals["company_named"] = 1.0

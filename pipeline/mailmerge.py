@@ -1,10 +1,8 @@
-"""Public wrappers over the mail-merge helpers of :mod:`pipeline.features`.
+"""What a mail merge fills in, and how it slips: names, companies, greetings, merge fields.
 
-The fingerprints and the Sent-mail audit read the same things the classifier
-reads (who a greeting names, which company a domain stands for, whether a
-merge field was left in), so they call the classifier's own helpers rather
-than copies of them. Those helpers are private to ``features.py``; this
-module is the one place that reaches into them.
+The classifier's features, the template fingerprints and the Sent-mail audit
+all read these same things (who a greeting names, which company a domain
+stands for, whether a merge field was left in), so they live here once.
 """
 
 from __future__ import annotations
@@ -14,18 +12,21 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from pipeline import lang
-from pipeline.features import _BLANK_NAME, _MERGE_BRACES, _company_token, _greeting, _merge_field_re, _name_parts
 from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
 from pipeline.nlp import tools
 
-# Local parts that name a mailbox, not a person: greeting "Hej HR" is not a name (features.py skips the same ones).
+# Local parts that name a mailbox, not a person: greeting "Hej HR" is not a name.
 ROLE_MAILBOXES = frozenset({"info", "hr", "jobs", "job", "careers", "recruiting", "kontakt", "post", "mail"})
 # ø and æ have no Unicode decomposition; domains spell them oe/ae (groennegade.dk for Grønnegade), å as aa.
 _FOLD = str.maketrans({"ø": "oe", "æ": "ae", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 GREETING_KINDS = ("recipient", "other", "generic", "unverified", "none")
+_MERGE_BRACES = re.compile(r"\{\{[^{}]{1,40}\}\}|\{[a-z_]{3,30}\}|%[A-Z_]{4,30}%|\*\|[A-Z_]{2,30}\|\*|<<[A-Za-z_ ]{3,30}>>")
+_BLANK_NAME = re.compile(r"^\s*[^\W\d_]{2,12}\s+[,!]", re.M)
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*$")
 
 
 def fold(word: str) -> str:
@@ -39,8 +40,15 @@ def fold(word: str) -> str:
 
 
 def name_parts(addr: Address) -> set[str]:
-    """Lower-case words that could greet this person (display name and address local part)."""
-    return _name_parts(addr) - ROLE_MAILBOXES
+    """Lower-case words that could greet this person: display name and address local part, role mailboxes left out."""
+    parts = set()
+    name = addr.name
+    if "," in name:  # "Berg, Karin"
+        name = " ".join(reversed([p.strip() for p in name.split(",", 1)]))
+    parts.update(w.lower() for w in re.findall(r"[^\W\d_]+", name))
+    local = addr.email.partition("@")[0]
+    parts.update(w.lower() for w in re.split(r"[._\-+]", local) if len(w) > 1)
+    return parts - ROLE_MAILBOXES
 
 
 def people_names(addresses: Iterable[Address]) -> set[str]:
@@ -52,13 +60,59 @@ def people_names(addresses: Iterable[Address]) -> set[str]:
 
 def company_token(addr: Address) -> str:
     """The distinctive part of a company domain (``nordvik`` of ``hr.nordvik.se``); empty for freemail."""
-    return _company_token(addr)
+    labels = addr.domain.split(".")
+    if len(labels) < 2 or addr.domain in lang.common().freemail_domains:
+        return ""
+    head = labels[-2].split("-")[0]
+    return head if len(head) >= 4 else ""
+
+
+@cache
+def _merge_field_re() -> re.Pattern[str]:
+    names = "|".join(re.escape(n) for n in lang.common().merge_field_names)
+    return re.compile(rf"\[\s*(?:{names})\s*\]", re.I)
 
 
 def has_merge_field(subject: str, text: str) -> bool:
     """A merge field left raw: ``{{first_name}}``, ``[Name]``, ``%FIRSTNAME%``, or a blank where a name was."""
     scan = f"{subject}\n{text}"
     return bool(_MERGE_BRACES.search(scan) or _merge_field_re().search(scan) or _BLANK_NAME.match(text[:60]))
+
+
+def greeting_signal(doc: Any, spans: list[tuple[str, int, int]], recipient_names: set[str]) -> dict[str, float]:
+    """Classify the opening of a spaCy ``doc`` from its rule ``spans`` (label, start, end), sorted by position.
+
+    One signal: ``greet_generic``, ``greet_recipient_name``, ``greet_other_name``,
+    ``greet_name_unverified`` (no recipient name to compare with) or ``greet_none``.
+    """
+    titles = lang.common().name_titles
+    limit = 200
+    for label, start, end in spans:
+        if doc[start].idx > limit:
+            break
+        if label == "GENERIC_GREETING":
+            return {"greet_generic": 1.0}
+        if label != "GREETING":
+            continue
+        words = []
+        for tok in doc[end : end + 4]:
+            if tok.is_punct or tok.is_space or "\n" in tok.whitespace_:
+                if "\n" in tok.whitespace_ and not tok.is_punct and _NAME_WORD.match(tok.text):
+                    words.append(tok.text)
+                break
+            words.append(tok.text)
+        words = [w for w in words if w.lower().rstrip(".") not in titles]
+        if not words:
+            return {"greet_generic": 1.0}
+        names = [w for w in words if _NAME_WORD.match(w) and w[:1].isupper()]
+        if not names:
+            return {"greet_generic": 1.0}
+        if not recipient_names:
+            return {"greet_name_unverified": 1.0}
+        if any(n.lower() in recipient_names for n in names):
+            return {"greet_recipient_name": 1.0}
+        return {"greet_other_name": 1.0}
+    return {"greet_none": 1.0}
 
 
 def language_of(message: Message) -> str:
@@ -78,7 +132,7 @@ class Greeting:
 def greeting(message: Message, names: set[str]) -> Greeting:
     """Whom the opening greets, judged against ``names`` (lower-case words of the recipients' names).
 
-    Uses the classifier's own rules (``features._greeting``): ``recipient`` greets one of ``names``,
+    The classifier's own rules (:func:`greeting_signal`): ``recipient`` greets one of ``names``,
     ``other`` greets someone else by name, ``generic`` greets no one ("Hi there", "Hej!"), ``none`` has no greeting.
     """
     code = language_of(message)
@@ -86,7 +140,7 @@ def greeting(message: Message, names: set[str]) -> Greeting:
     doc = t.nlp(message.text[:3000])
     matches = list(t.phrases(doc)) + (list(t.tokens(doc)) if len(t.tokens) else [])  # an empty Matcher warns (W036)
     spans = sorted(((t.nlp.vocab.strings[i], s, e) for i, s, e in matches), key=lambda x: (x[1], x[1] - x[2]))
-    signal = next(iter(_greeting(doc, spans, names, lang.common().name_titles)))
+    signal = next(iter(greeting_signal(doc, spans, names)))
     kind = signal.removeprefix("greet_").replace("recipient_name", "recipient").replace("other_name", "other")
     kind = kind.replace("name_unverified", "unverified")
     return Greeting(kind=kind, language=code)
