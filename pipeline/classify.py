@@ -86,7 +86,8 @@ def attach_templates(messages: list[Message], index: TemplateIndex, fps: list[Fi
     """
     for i, m in enumerate(messages):
         index.add(index_key(m), m, fps[i] if fps else None)
-    return [replace(m, template=index.family_of(index_key(m))) for m in messages]
+    families = index.families_of([index_key(m) for m in messages])
+    return [replace(m, template=families.get(index_key(m))) for m in messages]
 
 
 def parse_batch(batch: list[RawMail]) -> list[Message | Failure]:
@@ -156,7 +157,7 @@ def classify_stream(mail: Iterable[RawMail], model_dir: Path, *, threshold: floa
     if index is None:  # not `or`: an empty index has len() 0 and is falsy
         # A file, not memory: the index grows with the mailbox, memory must not.
         scratch = Path(tempfile.mkdtemp(prefix="pitchsort-templates-"))
-        index = TemplateIndex.open(scratch / "templates.sqlite", cache_mb=16, mmap=False)
+        index = TemplateIndex.open(scratch / "templates.sqlite", cache_mb=16, mmap=False, scratch=True)
     try:
         if jobs == 1:
             clf = classifier or Classifier.load(model_dir)

@@ -4,7 +4,8 @@ A message's new text (quotes and signature already removed by
 :mod:`pipeline.mail`) is reduced to what a mail merge does *not* vary:
 recipient and sender names, companies and domains, e-mail addresses, URLs,
 numbers and dates are replaced by placeholders (:func:`masked_tokens`).
-Word 3-shingles of what is left go into a MinHash (datasketch), as Rspamd's
+Word 3-shingles of what is left go into a MinHash (datasketch's "affine32"
+scheme, computed here in numpy), as Rspamd's
 fuzzy hashes do, so two siblings of one template agree however their merge
 fields were filled, while a personal mail, or the same words rearranged,
 does not.
@@ -36,14 +37,12 @@ import json
 import re
 import sqlite3
 import zlib
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash
 
 from pipeline import lang
 from pipeline.exceptions import TemplateIndexError
@@ -71,6 +70,8 @@ _TOKEN = re.compile(
     re.I,
 )
 _PLACEHOLDERS = frozenset({NAME, ORG, EMAIL, URL, NUM, DATE})
+# Characters around a word that no token can contain: stripped, a purely alphabetic rest is one word token.
+_EDGE_PUNCT = ",.;:!?()[]{}\"'«»“”„‘’…"
 
 
 @cache
@@ -82,8 +83,34 @@ def _date_words() -> frozenset[str]:
 
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # Built once: datasketch would otherwise draw the same 128 permutations again for every message.
-    return MinHash(num_perm=NUM_PERM, seed=SEED).permutations
+    """The ``a * h + b`` (mod 2^32, ``a`` odd) permutations of datasketch's affine32 MinHash, drawn as it draws them.
+
+    Computing the MinHash here rather than through datasketch saves a Python
+    object and a list per message and the import of scipy that datasketch
+    brings; the signatures are the same, so existing indexes stay valid.
+    """
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    # MurmurHash3's finalizer: datasketch pre-mixes every input hash with it before the permutations.
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def minhash(shingles: np.ndarray) -> np.ndarray:
+    """The ``NUM_PERM`` uint32 MinHash values of a set of 32-bit shingle hashes (all 2^32-1 when it is empty)."""
+    if not len(shingles):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    a, b = _permutations()
+    h = _fmix32(shingles.astype(np.uint32)).reshape(-1, 1)
+    return (h * a + b).min(axis=0)
 
 
 _fold = lru_cache(maxsize=1 << 16)(fold)  # the same few thousand words recur across a mailbox
@@ -118,24 +145,28 @@ def masked_tokens(message: Message) -> list[str]:
     out: list[str] = []
     last = ""
     for n, line in enumerate(lines):
-        for url, email, domain, _num, raw in _TOKEN.findall(line):
-            if not raw:
-                token = URL if url else EMAIL if email else ORG if domain else NUM
-            else:
-                low = raw.lower()
-                folded = low if low.isascii() else _fold(raw)
-                if folded in names or (n == 0 and first_is_greeting and out and raw[:1].isupper()):
-                    token = NAME
-                elif folded in companies or (prefixes and folded.startswith(prefixes)):
-                    token = ORG
-                elif low in dates:
-                    token = DATE
+        for chunk in line.split():
+            # Most chunks are a plain word with punctuation around it; only the others need the full token regex.
+            # No token spans white space, so reading chunk by chunk finds what reading the line finds.
+            core = chunk.strip(_EDGE_PUNCT)
+            for url, email, domain, _num, raw in ((("", "", "", "", core),) if core.isalpha() else _TOKEN.findall(chunk)):
+                if not raw:
+                    token = URL if url else EMAIL if email else ORG if domain else NUM
                 else:
-                    token = low
-            if token == last and token in _PLACEHOLDERS:
-                continue
-            out.append(token)
-            last = token
+                    low = raw.lower()
+                    folded = low if low.isascii() else _fold(raw)
+                    if folded in names or (n == 0 and first_is_greeting and out and raw[:1].isupper()):
+                        token = NAME
+                    elif folded in companies or (prefixes and folded.startswith(prefixes)):
+                        token = ORG
+                    elif low in dates:
+                        token = DATE
+                    else:
+                        token = low
+                if token == last and token in _PLACEHOLDERS:
+                    continue
+                out.append(token)
+                last = token
     return out
 
 
@@ -158,10 +189,6 @@ def shingle_hashes(tokens: list[str]) -> np.ndarray:
     mixed ^= mixed >> np.uint64(17)
     mixed = (mixed * np.uint64(0x85EBCA6B)) & np.uint64(0xFFFFFFFF)
     return np.unique(mixed)
-
-
-def _identity(value: int) -> int:
-    return value
 
 
 @dataclass(frozen=True)
@@ -196,11 +223,8 @@ def fingerprint(message: Message) -> Fingerprint:
     """
     tokens = masked_tokens(message)
     shingles = shingle_hashes(tokens)
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_permutations(), scheme="affine32")
-    if len(shingles):
-        m.update_batch(shingles.tolist())
-    words = sum(1 for t in tokens if not t.startswith("<"))
-    return Fingerprint(signature=np.asarray(m.hashvalues, dtype=np.uint32), shingles=len(shingles), words=words)
+    words = sum(1 for t in tokens if t[0] != "<")
+    return Fingerprint(signature=minhash(shingles), shingles=len(shingles), words=words)
 
 
 def template_id_for(key: str) -> str:
@@ -266,8 +290,14 @@ CREATE TABLE IF NOT EXISTS family_addresses (
 """
 
 
-# No bucket ever holds more than _PER_BUCKET members (see add), so one IN look-up reads at most BANDS * _PER_BUCKET rows.
-_CANDIDATES_SQL = f"SELECT bucket, member FROM buckets WHERE bucket IN ({','.join('?' * BANDS)})"
+# No bucket ever holds more than _PER_BUCKET members (see add), so these look-ups read at most BANDS * _PER_BUCKET rows;
+# SQLite counts the votes, so only the few best members and the full buckets come back to Python.
+_BANDS_IN = ",".join("?" * BANDS)
+_VOTES_SQL = (f"SELECT member FROM buckets WHERE bucket IN ({_BANDS_IN}) GROUP BY member "
+              f"ORDER BY COUNT(*) DESC, member LIMIT {_COMPARED}")
+_FULL_SQL = f"SELECT bucket FROM buckets WHERE bucket IN ({_BANDS_IN}) GROUP BY bucket HAVING COUNT(*) >= {_PER_BUCKET}"
+_FAMILY_OF_KEY_SQL = ("SELECT f.template_id, f.size, f.recipients, f.senders FROM members m "
+                      "JOIN families f ON f.template_id = m.template_id WHERE m.key = ?")
 
 
 def _settings() -> dict[str, str]:
@@ -298,19 +328,21 @@ class TemplateIndex:
 
     # -- opening and closing ---------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | None = None, *, cache_mb: int = 64, mmap: bool = True) -> TemplateIndex:
+    def open(cls, path: Path | None = None, *, cache_mb: int = 64, mmap: bool = True, scratch: bool = False) -> TemplateIndex:
         """Open (creating if needed) the index at ``path``; ``None`` keeps it in memory.
 
         ``cache_mb`` and ``mmap`` bound what a file-backed index keeps in memory:
         a one-off run over a large mailbox wants a small cache and no mapping.
+        ``scratch`` is for an index thrown away after the run: no journal and no
+        syncing to disk, which a crash would cost nothing but the run itself.
         """
         where = str(path) if path is not None else ":memory:"
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(where)
-            db.execute("PRAGMA journal_mode=WAL" if path is not None else "PRAGMA journal_mode=MEMORY")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA journal_mode=WAL" if path is not None and not scratch else "PRAGMA journal_mode=MEMORY")
+            db.execute("PRAGMA synchronous=OFF" if scratch else "PRAGMA synchronous=NORMAL")
             # Look-ups touch random pages of the bucket index: keep them in memory (64 MB cache, 1 GB mapped).
             db.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")
             db.execute(f"PRAGMA mmap_size={1073741824 if mmap else 0}")
@@ -359,11 +391,10 @@ class TemplateIndex:
         """
         if not buckets:
             return [], []
-        rows = self._db.execute(_CANDIDATES_SQL, buckets).fetchall()
-        per_bucket = Counter(bucket for bucket, _ in rows)
-        votes = Counter(member for _, member in rows)
-        best = sorted(votes, key=lambda m: (-votes[m], m))[:_COMPARED]
-        return sorted(best), [b for b, n in per_bucket.items() if n >= _PER_BUCKET]
+        best = [m for (m,) in self._db.execute(_VOTES_SQL, buckets)]
+        if not best:
+            return [], []
+        return sorted(best), [b for (b,) in self._db.execute(_FULL_SQL, buckets)]
 
     def _best(self, fp: Fingerprint, members: list[int]) -> tuple[str, float] | None:
         """The family of the most similar candidate, if similar enough (ties: the older member)."""
@@ -414,8 +445,18 @@ class TemplateIndex:
 
     def family_of(self, key: str) -> TemplateMatch | None:
         """The family of the message added under ``key`` as it stands now (its final size once all mail is added)."""
-        row = self._db.execute("SELECT template_id FROM members WHERE key = ?", (key,)).fetchone()
-        return self._family(row[0]) if row else None
+        row = self._db.execute(_FAMILY_OF_KEY_SQL, (key,)).fetchone()
+        return TemplateMatch(*row) if row else None
+
+    def families_of(self, keys: list[str]) -> dict[str, TemplateMatch]:
+        """:meth:`family_of` for many keys in one look-up; keys not in the index are left out."""
+        found: dict[str, TemplateMatch] = {}
+        for start in range(0, len(keys), 500):  # well under SQLite's limit on bound parameters
+            part = keys[start : start + 500]
+            sql = _FAMILY_OF_KEY_SQL.replace("m.key = ?", f"m.key IN ({','.join('?' * len(part))})").replace(
+                "SELECT ", "SELECT m.key, ", 1)
+            found.update((row[0], TemplateMatch(*row[1:])) for row in self._db.execute(sql, part))
+        return found
 
     def families(self) -> list[TemplateMatch]:
         """Every family with more than one member, largest first."""

@@ -187,3 +187,34 @@ def test_a_file_that_is_not_an_index_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all, just text " * 100)
     with pytest.raises(TemplateIndexError, match="cannot open the template index"):
         TemplateIndex.open(path)
+
+
+@pytest.mark.parametrize("code", TEMPLATES)
+def test_signature_is_datasketchs_affine32_minhash(code: str) -> None:
+    # Indexes on disk hold these signatures: computing them without datasketch must not change one value.
+    from datasketch import MinHash
+
+    from pipeline.fingerprint import NUM_PERM, SEED, minhash, shingle_hashes
+
+    shingles = shingle_hashes(masked_tokens(siblings(code)[0]))
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda v: v, scheme="affine32")
+    reference.update_batch(shingles.tolist())
+    assert minhash(shingles).tolist() == reference.hashvalues.tolist()
+
+
+def test_words_in_punctuation_are_read_as_the_token_pattern_reads_them() -> None:
+    m = msg('"Hej Karin," skrev hon (till Nordvik). Se www.brygga.se, ring 070-123 45 67 eller skriv: a.b@brygga.se!\n'
+            "Don’t «wait»… it's 'now' — Nordviks-teamet.")
+    assert masked_tokens(m) == ["hej", "<name>", "skrev", "hon", "till", "<org>", "se", "<url>", "ring", "<num>", "eller",
+                                "skriv", "<email>", "don’t", "wait", "it's", "now", "<org>"]
+
+
+def test_families_of_reads_many_keys_at_once() -> None:
+    index = TemplateIndex.open(None)
+    a, b = siblings("en")
+    index.add("a", a)
+    index.add("b", b)
+    found = index.families_of(["a", "b", "missing", *[f"x{i}" for i in range(600)]])
+    assert set(found) == {"a", "b"}
+    assert found["a"] == found["b"] == index.family_of("a")
+    assert found["a"].size == 2
