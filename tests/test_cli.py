@@ -70,19 +70,42 @@ def test_help_lists_commands() -> None:
         assert command in result.output
 
 
-def test_two_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path) -> None:
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path, jobs: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.classify
+
+    # Small batches, so that every worker fills up and this process classifies batches of its own as well.
+    monkeypatch.setattr(pipeline.classify, "BATCH", 16)
     mail = tmp_path / "mail"
     mail.mkdir()
     bodies = ["Hi there,\nWe help companies hire faster.", "Thanks Karin, Thursday works.", "Open application, CV attached."]
-    for i in range(600):  # more than two batches, so both workers get work
+    for i in range(600):
         (mail / f"{i:04d}.eml").write_bytes(eml(f"{bodies[i % 3]} ({i})", subject=f"s{i}"))
-    (mail / "broken.eml").write_bytes(b"")
-    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    (mail / "0300-broken.eml").write_bytes(b"")
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
     first = run("classify", str(mail), "--csv", str(one), "--model", str(tiny_model))
-    second = run("classify", str(mail), "--csv", str(two), "--model", str(tiny_model), "--jobs", "2")
+    second = run("classify", str(mail), "--csv", str(many), "--model", str(tiny_model), "--jobs", jobs)
     assert first.exit_code == second.exit_code == 1  # the broken file, reported by both
-    assert one.read_text() == two.read_text()
+    assert one.read_text() == many.read_text()
     assert len(one.read_text().splitlines()) == 601
+
+
+def test_a_worker_that_dies_stops_the_run_with_an_error(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import pipeline.classify
+    from pipeline.model import Classifier
+    from pipeline.sources import iter_mail
+
+    def die(*args: object) -> None:
+        os._exit(9)  # as the kernel's OOM killer would end it: no exception, no message
+
+    monkeypatch.setattr(pipeline.classify, "_work", die)
+    for i in range(40):
+        (tmp_path / f"{i}.eml").write_bytes(eml(f"Thanks Karin, Thursday works ({i})."))
+    monkeypatch.setattr(pipeline.classify, "BATCH", 4)
+    with pytest.raises(RuntimeError, match="a worker process stopped"):
+        list(pipeline.classify.classify_stream(iter_mail([tmp_path]), tiny_model, jobs=2, classifier=Classifier.load(tiny_model)))
 
 
 def test_template_families_in_the_csv_and_across_runs(tmp_path: Path, tiny_model: Path) -> None:
