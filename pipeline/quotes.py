@@ -54,24 +54,36 @@ def _rules() -> _Rules:
 
 def _quote_start(lines: list[str], rules: _Rules) -> tuple[int, int, str]:
     """Where a top-posted quote block starts, how many lines its header takes, and the header."""
+    # Every rule needs a colon (the "wrote" ones at the very end of the header)
+    # or, for separators, a leading "-" or "_": lines with neither are most
+    # lines of a body and are passed over without running a regex.
+    n = len(lines)
     for i, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
+        has_colon = ":" in stripped
+        if not has_colon and stripped[0] not in "-_" and not (i + 1 < n and lines[i + 1].rstrip().endswith(":")):
+            continue
         if rules.separator.match(stripped):
             return i, 1, stripped
+        ends_colon = stripped.endswith(":")
         # Gmail wraps long "On … wrote:" headers over two lines.
-        for width in (1, 2):
-            span = " ".join(ln.strip() for ln in lines[i : i + width])
-            if rules.wrote_header.match(span.lstrip("> ")):
-                return i, width, span
-        if rules.wrote_tail.match(stripped) and len(stripped) < 200:
+        if ends_colon and rules.wrote_header.match(stripped.lstrip("> ")):
             return i, 1, stripped
-        if rules.outlook_field.match(stripped):
-            following = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
-            if sum(1 for ln in following if rules.outlook_field.match(ln)) >= 2:
+        if i + 1 < n:
+            following = lines[i + 1].strip()
+            if following.endswith(":") or (ends_colon and not following):
+                span = f"{stripped} {following}"
+                if rules.wrote_header.match(span.lstrip("> ")):
+                    return i, 2, span
+        if ends_colon and rules.wrote_tail.match(stripped) and len(stripped) < 200:
+            return i, 1, stripped
+        if has_colon and rules.outlook_field.match(stripped):
+            following_lines = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
+            if sum(1 for ln in following_lines if rules.outlook_field.match(ln)) >= 2:
                 return i, 0, stripped
-    return len(lines), 0, ""
+    return n, 0, ""
 
 
 def _signature_start(lines: list[str], rules: _Rules) -> int:
@@ -132,13 +144,16 @@ def split_reply(text: str) -> SplitText:
     head, tail = lines[:start], lines[start + header_lines :]
     own: list[str] = []
     quoted: list[str] = []
-    for line in head:
-        # Inline replies: ">" lines are the quote, the rest is new text.
-        if line.lstrip().startswith(">"):
-            quoted.append(line.lstrip().lstrip(">").lstrip(" >"))
-        else:
-            own.append(line)
-    quoted += [ln.lstrip().lstrip(">").lstrip(" >") if ln.lstrip().startswith(">") else ln for ln in tail]
+    if ">" not in text:  # most mail: no line to move or unquote
+        own, quoted = head, tail
+    else:
+        for line in head:
+            # Inline replies: ">" lines are the quote, the rest is new text.
+            if line.lstrip().startswith(">"):
+                quoted.append(line.lstrip().lstrip(">").lstrip(" >"))
+            else:
+                own.append(line)
+        quoted += [ln.lstrip().lstrip(">").lstrip(" >") if ln.lstrip().startswith(">") else ln for ln in tail]
     sig_at = _signature_start(own, rules)
     new = "\n".join(own[:sig_at]).strip()
     signature = "\n".join(own[sig_at:]).strip().lstrip("-").strip()

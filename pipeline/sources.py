@@ -60,15 +60,26 @@ def read_mbox(path: Path) -> Iterator[RawMail]:
         yield RawMail(f"{path}#{n}", b"".join(buf))
 
 
-def _files_below(folder: Path) -> Iterator[Path]:
+def _suffix(name: str) -> str:
+    # Path.suffix without building a Path per file: "cv." and ".eml" have none.
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
+def _files_below(folder: Path) -> Iterator[str]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "tmp" and not d.startswith("."))
+        in_maildir: bool | None = None
         for name in sorted(files):
-            path = Path(root, name)
             if name.startswith(".") or name in ("MANIFEST.csv", "README.md"):
                 continue
-            if path.suffix.lower() in _MAIL_SUFFIXES or _is_maildir(Path(root).parent):
-                yield path
+            if _suffix(name) not in _MAIL_SUFFIXES:
+                if in_maildir is None:
+                    in_maildir = _is_maildir(Path(root).parent)
+                if not in_maildir:
+                    continue
+            # os.walk joins onto an already normalised Path, so this is str(Path(root, name)).
+            yield os.path.join(root, name)
 
 
 def check_paths(paths: Iterable[Path]) -> list[Path]:
@@ -85,17 +96,22 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
     return checked
 
 
+def _read_file(path: str) -> Iterator[RawMail]:
+    # One open per message file: the mbox test reads the same first bytes the message starts with.
+    with open(path, "rb") as fh:
+        head = fh.read(5)
+        data = b"" if head == b"From " else head + fh.read()
+    if head == b"From ":
+        yield from read_mbox(Path(path))
+    else:
+        yield RawMail(path, data)
+
+
 def iter_mail(paths: Iterable[Path]) -> Iterator[RawMail]:
     """Every message below ``paths``, in a stable order."""
     for path in paths:
         if path.is_file():
-            if is_mbox(path):
-                yield from read_mbox(path)
-            else:
-                yield RawMail(str(path), path.read_bytes())
+            yield from _read_file(str(path))
             continue
         for file in _files_below(path):
-            if is_mbox(file):
-                yield from read_mbox(file)
-            else:
-                yield RawMail(str(file), file.read_bytes())
+            yield from _read_file(file)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import email
 import io
+import random
+from email.message import Message as StdMessage
+from email.policy import compat32
+from email.utils import getaddresses
 
 import pytest
 from conftest import eml
 
 from pipeline.exceptions import MailParseError
-from pipeline.mail import decode_payload, parse_bytes
+from pipeline.mail import _plain_addresses, decode_payload, parse_bytes
+from pipeline.mime import mime_tree
 
 LATIN1_QP = (
     b"From: Anna <anna@kvarn.se>\nTo: karin@nordvik.se\nSubject: =?iso-8859-1?q?Ans=F6kan_till_tj=E4nsten?=\n"
@@ -158,3 +164,120 @@ def test_unexpected_failure_becomes_a_parse_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(mail, "split_reply", boom)
     with pytest.raises(MailParseError, match=r"bad\.eml: cannot be read \(RuntimeError: splitter bug\)"):
         parse_bytes(eml("Hi"), "bad.eml")
+
+
+# --- Fast paths: each must give exactly what the stdlib gives, or step aside. ---
+
+COMMON_ADDRESS_FIELDS = [
+    "Karin Berg <karin@nordvik.se>", "karin@nordvik.se", '"Berg, Karin" <k@x.se>', "<k@x.se>", '"" <k@x.se>',
+    "Dr. K. Berg <k@x.se>", "Åsa Öberg <åsa@exämple.se>", "Karin <k@x.se>, Ola <o@y.no>", "a@b.se,c@d.se", "a@b.se,",
+    '"Karin"<k@x.se>', 'Karin"Berg" <k@x.se>', '"k@x.se" <k@x.se>', " Karin \t Berg   <k@x.se>  ,  o@y.no ", "o'neil+tag@x.ie",
+]
+UNUSUAL_ADDRESS_FIELDS = [
+    "k@x.se (Karin)", "Karin (work) <k@x.se>", "undisclosed-recipients:;", "Grp: a@b.se, c@d.se;", "Berg, Karin <k@x.se>",
+    "=?utf-8?q?Berg=2C_Karin?= <k@x.se>", "a@b.se, ", ", a@b.se", "a@b.se,,c@d.se", "k@x.se <k@x.se>", "Karin <k@x.se> Berg",
+    "Karin < k@x.se >", "Karin <@route:k@x.se>", "k@[10.0.0.1]", "a@b@c", "Karin\xa0Berg <k@x.se>", "\xa0@x.se", '"K\\"B" <k@x.se>',
+    "K\\B <k@x.se>", '"un closed <k@x.se>', "Karin <k@x.se", "Karin", "<>", "a@b.se c@d.se", "a@b.se\n", "Karin <k@x.se>;",
+]
+
+
+@pytest.mark.parametrize("field", COMMON_ADDRESS_FIELDS)
+def test_common_address_forms_take_the_fast_path_and_match_getaddresses(field: str) -> None:
+    assert _plain_addresses(field) == getaddresses([field])
+
+
+@pytest.mark.parametrize("field", UNUSUAL_ADDRESS_FIELDS)
+def test_unusual_address_forms_match_getaddresses_or_fall_back(field: str) -> None:
+    fast = _plain_addresses(field)
+    assert fast is None or fast == getaddresses([field])
+
+
+def test_random_address_fields_match_getaddresses() -> None:
+    rng = random.Random(7)
+    alphabet = list('abK\u00c5.@<>",;:()[]\\ \t\r\n\xa0\x00-=?') + ["k@x.se", "Karin", "<k@x.se>", '"Berg, K"', ", "]
+    fast = 0
+    for _ in range(20_000):
+        field = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        got = _plain_addresses(field)
+        if got is not None:
+            fast += 1
+            assert got == getaddresses([field]), field
+    assert fast > 100  # the comparison did exercise the fast path
+
+
+def test_addresses_with_fast_path_and_fallback() -> None:
+    raw = eml("Hi\n", sender="k@x.se (Karin)", to='"Berg, Ola" <Ola@Y.no>, Anna <anna@z.se>')
+    m = parse_bytes(raw)
+    assert (m.sender.name, m.sender.email) == ("Karin", "k@x.se")
+    assert [(a.name, a.email) for a in m.recipients] == [("Berg, Ola", "ola@y.no"), ("Anna", "anna@z.se")]
+
+
+def _tree(m: StdMessage) -> tuple[object, ...]:
+    payload = m.get_payload()
+    # The raw header values and payload: get_payload() and items() would decode them first.
+    return (list(m.raw_items()), m.get_unixfrom(), m.preamble, m.epilogue, m.get_default_type(), m.get_charset(),
+            [_tree(p) for p in payload] if isinstance(payload, list) else m._payload)
+
+
+MIXED = eml("Body text.\n", html="<p>Body text.</p>", attachments=[("cv.pdf", "application/pdf", b"%PDF-1.4 x" * 40)])
+TRICKY_TREES = {
+    "single part": eml("Hej\n"),
+    "nested multipart": MIXED,
+    "crlf": MIXED.replace(b"\n", b"\r\n"),
+    "lone cr": MIXED.replace(b"\n", b"\r"),
+    "no close boundary": MIXED.rsplit(b"--", 2)[0],
+    "truncated in a part": MIXED[: len(MIXED) // 2],
+    "preamble and epilogue": MIXED.replace(b"\n\n--", b"\n\nThis is a multi-part message.\n\n--", 1) + b"\nepilogue\n\n",
+    "no newline after close": MIXED.rstrip(b"\n"),
+    "blank line after close": MIXED + b"\n",
+    "headers only": b"From: a@x.se\nTo: b@y.se\nSubject: t",
+    "no blank line": b"From: a@x.se\nSubject: t\nbody starts here\nmore\n",
+    "unixfrom": b"From a@x.se Tue Oct 14 09:12:00 2026\nFrom: a@x.se\nSubject: t\n\nHej\n",
+    "misplaced From": b"From: a@x.se\nFrom a@x.se Tue\nSubject: t\n\nHej\n",
+    "From as last header": b"From: a@x.se\nSubject: t\nFrom a@x.se Tue\n\nHej\n",
+    "continuation first": b" folded\nFrom: a@x.se\nSubject: t\n\nHej\n",
+    "colon first": b":x\nFrom: a@x.se\n\nHej\n",
+    "message/rfc822": b"From: a@x.se\nContent-Type: message/rfc822\n\nFrom: b@y.se\nSubject: inner\n\nHej\n",
+    "digest": b"From: a@x.se\nContent-Type: multipart/digest; boundary=B\n\n--B\n\nSubject: x\n\nHej\n--B--\n",
+    "no boundary param": b"From: a@x.se\nContent-Type: multipart/mixed\n\n--B\n\nHej\n--B--\n",
+    "no first boundary": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\nHej\n",
+    "close before open": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B--\nHej\n",
+    "repeated boundaries": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B\n--B\n\nHej\n--B--\n",
+    "boundary then close": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B\n--B--\n",
+    "boundary whitespace": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B \t\n\nHej\n--B--  \n",
+    "boundary-looking text": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B\n\n--Bx\n--B-\n-- B\n--B--\n",
+    "header-like boundary": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=\"B:\"\n\n--B:\n--B:\nX: y\n--B:--\n",
+    "part without body": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n--B--\n",
+    "outer boundary inside inner": (b"From: a@x.se\nContent-Type: multipart/mixed; boundary=O\n\n--O\n"
+                                    b"Content-Type: multipart/alternative; boundary=I\n\n--I\n\nplain\n--O\n\nnext\n--O--\n"),
+    "empty boundary": b"From: a@x.se\nContent-Type: multipart/mixed; boundary=\"\"\n\n--\n\nHej\n----\n",
+    "8bit headers": "From: Åsa <a@x.se>\nSubject: Hälsningar\n\nHej då\n".encode("latin-1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY_TREES))
+def test_mime_tree_is_the_stdlib_tree(name: str) -> None:
+    raw = TRICKY_TREES[name]
+    assert _tree(mime_tree(raw)) == _tree(email.message_from_bytes(raw, policy=compat32))
+
+
+def test_mime_tree_on_mutated_messages() -> None:
+    rng = random.Random(11)
+    junk = [b"\n", b"\r\n", b"--", b"-", b":", b" ", b"\t", b"From ", b"\xff", b"=", b"\r"]
+    seeds = list(TRICKY_TREES.values())
+    for _ in range(1500):
+        raw = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(raw) + 1)
+            if rng.random() < 0.3:
+                del raw[at : at + rng.randint(1, 40)]
+            else:
+                raw[at:at] = rng.choice(junk)
+        data = bytes(raw)
+        assert _tree(mime_tree(data)) == _tree(email.message_from_bytes(data, policy=compat32)), data
+
+
+def test_html_only_ignores_containers_and_sees_nested_plain() -> None:
+    html_only = eml("x", html="<p>Hej</p>").replace(b"Content-Type: text/plain", b"Content-Type: text/x-other")
+    assert parse_bytes(html_only).html_only
+    assert not parse_bytes(TRICKY_TREES["nested multipart"]).html_only

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from pipeline.quotes import split_reply
+from pipeline.quotes import _quote_start, _Rules, _rules, split_reply
 
 GMAIL_HEADERS = {
     "en": "On Tue, 14 Oct 2026 at 09:12, Karin Berg <karin@nordvik.se> wrote:",
@@ -94,3 +96,42 @@ def test_quoted_date_from_reply_headers(code: str) -> None:
     assert quoted_date(split_reply(f"Ok.\n\n{GMAIL_HEADERS[code]}\n> Passt es?")) == "14 Oct"
     assert quoted_date(split_reply(f"Ok.\n\n{OUTLOOK_BLOCKS[code]}\n\nOld text")) == "14 Oct"
     assert quoted_date(split_reply("Ok, no quote here on 14 October.")) is None
+
+
+def _reference_quote_start(lines: list[str], rules: _Rules) -> tuple[int, int, str]:
+    """_quote_start as it was before lines were screened for a colon or a leading dash: every rule on every line."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if rules.separator.match(stripped):
+            return i, 1, stripped
+        for width in (1, 2):
+            span = " ".join(ln.strip() for ln in lines[i : i + width])
+            if rules.wrote_header.match(span.lstrip("> ")):
+                return i, width, span
+        if rules.wrote_tail.match(stripped) and len(stripped) < 200:
+            return i, 1, stripped
+        if rules.outlook_field.match(stripped):
+            following = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
+            if sum(1 for ln in following if rules.outlook_field.match(ln)) >= 2:
+                return i, 0, stripped
+    return len(lines), 0, ""
+
+
+def test_screened_quote_start_finds_what_every_rule_on_every_line_finds() -> None:
+    rng = random.Random(3)
+    pieces = [*GMAIL_HEADERS.values(), *"\n".join(OUTLOOK_BLOCKS.values()).split("\n"), "Karin Berg <k@x.se> skrev:",
+              "-----Original Message-----", "__________", "------------", "--", "> quoted", " > q", "Note:", ":", "a:", "x :\xa0",
+              "Hej Karin,", "Thanks, see you!", "Best regards,", "", "\t", "\xa0", "On Tue wrote:", "wrote:", "Den 14 okt"]
+    rules = _rules()
+    for _ in range(5000):
+        lines = []
+        for _ in range(rng.randint(1, 12)):
+            piece = rng.choice(pieces)
+            if rng.random() < 0.3:  # wrap a header over two lines, or glue junk to it
+                cut = rng.randrange(len(piece) + 1)
+                lines += [piece[:cut], piece[cut:]] if rng.random() < 0.5 else [piece[:cut] + rng.choice(": -_>\xa0") + piece[cut:]]
+            else:
+                lines.append(piece)
+        assert _quote_start(lines, rules) == _reference_quote_start(lines, rules), lines

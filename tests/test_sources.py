@@ -8,7 +8,7 @@ import pytest
 from conftest import eml
 
 from pipeline.exceptions import SourceError
-from pipeline.sources import check_paths, iter_mail
+from pipeline.sources import _suffix, check_paths, iter_mail
 
 
 def test_folder_recursive_and_maildir(tmp_path: Path) -> None:
@@ -51,3 +51,25 @@ def test_missing_path_and_not_mail(tmp_path: Path) -> None:
     png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(SourceError, match="not a mail file"):
         check_paths([png])
+
+
+def test_mbox_told_from_message_by_first_bytes(tmp_path: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(b"From: a@x.se\nSubject: t\n\nFrom here on\n")
+    (tmp_path / "sent").write_bytes(b"From a@x.se Tue Oct 14 09:12:00 2026\n" + eml("in mbox"))
+    (tmp_path / "c.eml").write_bytes(b"Fro")  # shorter than the mbox mark
+    got = {Path(m.source).name: m.data for m in iter_mail([tmp_path])}
+    assert got["a.eml"] == b"From: a@x.se\nSubject: t\n\nFrom here on\n"
+    assert got["sent#1"].startswith(b"From: ") and got["c.eml"] == b"Fro"
+    assert [m.data for m in iter_mail([tmp_path / "a.eml"])] == [got["a.eml"]]
+
+
+@pytest.mark.parametrize("name", ["a.eml", "A.EML", "cv.", "cv.pdf", "noext", "x.tar.gz", "a.b.msg"])
+def test_suffix_is_path_suffix(name: str) -> None:
+    assert _suffix(name) == Path(name).suffix.lower()
+
+
+def test_folder_sources_are_path_strings(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "one.eml").write_bytes(eml("one"))
+    (tmp_path / "sub" / "cv.pdf").write_bytes(b"%PDF")
+    assert [m.source for m in iter_mail([tmp_path])] == [str(Path(tmp_path, "sub", "one.eml"))]
