@@ -20,6 +20,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -239,6 +240,8 @@ class Classifier:
         analyzed = steps["analyze"].transform(messages)
         X = steps["features"].transform(analyzed)
         proba = steps["clf"].predict_proba(X)
+        # Rows are read straight off the CSR arrays: slicing a scipy row costs more than the prediction.
+        X = sp.csr_matrix(X)
         out = []
         for i, doc in enumerate(analyzed):
             k = int(np.argmax(proba[i]))
@@ -247,19 +250,20 @@ class Classifier:
                 label=best if conf >= threshold else UNCERTAIN,
                 confidence=conf,
                 language=doc.language,
-                reasons=self._reasons(X[i], k, n_reasons, _context(messages[i])),
+                reasons=self._reasons(X.data[X.indptr[i]:X.indptr[i + 1]], X.indices[X.indptr[i]:X.indptr[i + 1]], k, n_reasons,
+                                      _context(messages[i])),
                 best_label=best,
             ))
         return out
 
-    def _reasons(self, row: Any, k: int, n: int, context: dict[str, str]) -> tuple[str, ...]:
-        row = row.tocsr()
-        contrib = row.data * self._coef[k, row.indices]
+    def _reasons(self, values: np.ndarray, columns: np.ndarray, k: int, n: int, context: dict[str, str]) -> tuple[str, ...]:
+        """The features of one message (its non-zero ``values`` in ``columns``) that most raised class ``k``, in words."""
+        contrib = values * self._coef[k, columns]
         words: list[str] = []
         for j in np.argsort(-contrib):
             if contrib[j] <= 0 or len(words) >= n:
                 break
-            text = describe(self._names[row.indices[j]], context)
+            text = describe(self._names[columns[j]], context)
             if text and text not in words:
                 words.append(text)
         return tuple(words)
