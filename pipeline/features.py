@@ -19,7 +19,6 @@ from typing import Any
 
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.validation import check_is_fitted
@@ -30,6 +29,7 @@ from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
 from pipeline.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
 from pipeline.nlp import LEMMATIZED, lemma_table, recycle_if_large, tools
+from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
 
 _QUESTION = re.compile(r"\?(?=\s|$)")
 
@@ -315,25 +315,16 @@ class Field(TransformerMixin, BaseEstimator):
         return np.asarray([self.name], dtype=object)
 
 
-def _identity(terms: list[str]) -> list[str]:
-    return terms
-
-
-def word_ngrams(terms: list[str]) -> list[str]:
-    """Unigrams and bigrams of the already lemmatized terms (picklable, unlike a lambda)."""
-    return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
-
-
-def build_features(*, min_df: int = 2, char_ngrams: tuple[int, int] = (3, 4)) -> FeatureUnion:
-    """The union of word n-grams, character n-grams of the opening, and named signals."""
+def build_features(*, min_df: int = 2) -> FeatureUnion:
+    """The union of word n-grams, character 3- and 4-grams of the opening, and named signals."""
     return FeatureUnion(
         [
             ("words", Pipeline([("pick", Field(name="terms")),
-                                ("tfidf", TfidfVectorizer(analyzer=word_ngrams, min_df=min_df, sublinear_tf=True,
-                                                          max_features=60000))])),
+                                ("tfidf", CountingTfidfVectorizer(analyzer=word_ngrams, min_df=min_df, sublinear_tf=True,
+                                                                  max_features=60000))])),
             ("chars", Pipeline([("pick", Field(name="head")),
-                                ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, min_df=min_df,
-                                                          sublinear_tf=True, lowercase=True, max_features=60000))])),
+                                ("tfidf", CountingTfidfVectorizer(analyzer=char_wb_3_4, min_df=min_df, sublinear_tf=True,
+                                                                  max_features=60000))])),
             ("signals", Pipeline([("pick", Field(name="signals")), ("dict", DictVectorizer()), ("scale", MaxAbsScaler())])),
         ]
     )
