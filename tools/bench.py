@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,14 +75,25 @@ def build_mailbox(folder: Path, count: int, seed: int = 7) -> int:
     return size
 
 
-def run(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, peak memory of the process tree and of its largest process, in MB.
+def timed(cmd: list[str]) -> float:
+    """Wall seconds of one run, with nothing else watching it."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed: {proc.stderr.decode()[-500:]}")
+    return wall
+
+
+def peak_memory(cmd: list[str]) -> tuple[float, float]:
+    """Peak memory of the process tree and of its largest process, in MB, sampled every 50 ms.
 
     The tree's figure adds up PSS (proportional set size): forked workers
     share the parent's pages, and adding their RSS would count those pages
-    once per process.
+    once per process. Reading PSS costs the kernel a walk of every mapping,
+    which on two cores slows the run being measured; so memory is measured
+    in a run of its own, and speed in runs that nothing samples.
     """
-    start = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_tree = peak_one = 0
     while proc.poll() is None:
@@ -93,10 +105,9 @@ def run(cmd: list[str]) -> tuple[float, float, float]:
         if rss:
             peak_tree, peak_one = max(peak_tree, sum(rss)), max(peak_one, max(rss))
         time.sleep(0.05)
-    wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:]}")
-    return wall, peak_tree / 2**20, peak_one / 2**20
+    return peak_tree / 2**20, peak_one / 2**20
 
 
 def machine() -> str:
@@ -111,6 +122,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--model", type=Path, default=ROOT / "models")
     ap.add_argument("--index-messages", type=int, default=100_000, help="messages for the template-index benchmark (0: skip)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per job count; the median is reported")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pitchsort-bench-"))
     try:
@@ -123,12 +135,14 @@ def main() -> int:
         for jobs in (1, os.cpu_count() or 1):
             cmd = [str(BIN / "pitchsort"), "classify", str(box), "--csv", str(tmp / f"out{jobs}.csv"), "--model", str(args.model),
                    "--jobs", str(jobs)]
-            wall, tree, one = run(cmd)
+            walls = sorted(timed(cmd) for _ in range(args.repeat))
+            wall = statistics.median(walls)
+            tree, one = peak_memory(cmd)
             with (tmp / f"out{jobs}.csv").open(newline="", encoding="utf-8") as fh:
                 lines = sum(1 for _ in csv.reader(fh)) - 1
-            rows.append((jobs, wall, lines / wall, tree, one, lines))
-            print(f"jobs={jobs}: {lines} messages in {wall:.1f} s = {lines / wall:.0f} msg/s; peak PSS {tree:.0f} MB "
-                  f"(largest process {one:.0f} MB)", flush=True)
+            rows.append((jobs, wall, lines / wall, tree, one, lines, walls))
+            print(f"jobs={jobs}: {lines} messages in {wall:.1f} s (runs: {', '.join(f'{w:.1f}' for w in walls)}) = "
+                  f"{lines / wall:.0f} msg/s; peak PSS {tree:.0f} MB (largest process {one:.0f} MB)", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
@@ -138,12 +152,14 @@ def main() -> int:
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{' (with uncommitted changes)' if dirty else ''}",
         "",
         f"Machine: {machine()}. Command: `make bench` (`python tools/bench.py --messages {args.messages} "
-        f"--index-messages {args.index_messages}`), "
-        f"which runs `pitchsort classify MAILBOX --csv OUT --jobs N` on a {args.messages}-message varied mailbox.",
+        f"--index-messages {args.index_messages} --repeat {args.repeat}`), "
+        f"which runs `pitchsort classify MAILBOX --csv OUT --jobs N` on a {args.messages}-message varied mailbox: "
+        f"{args.repeat} timed runs per N (median shown), then one run that samples memory.",
         "",
-        "| jobs | messages | seconds | messages/s | peak memory (PSS), process tree | peak PSS, largest process |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {j} | {n} | {w:.1f} | {r:.0f} | {t:.0f} MB | {o:.0f} MB |" for j, w, r, t, o, n in rows],
+        "| jobs | messages | seconds (median) | runs | messages/s | peak memory (PSS), process tree | peak PSS, largest process |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        *[f"| {j} | {n} | {w:.1f} | {', '.join(f'{x:.1f}' for x in ws)} | {r:.0f} | {t:.0f} MB | {o:.0f} MB |"
+          for j, w, r, t, o, n, ws in rows],
         "",
     ]
     if args.index_messages:
