@@ -85,8 +85,7 @@ def attach_templates(messages: list[Message], index: TemplateIndex, fps: list[Fi
     other, whatever their order in the batch. ``fps`` are the messages'
     fingerprints when a worker computed them already.
     """
-    for i, m in enumerate(messages):
-        index.add(index_key(m), m, fps[i] if fps else None)
+    index.add_many([(index_key(m), m, fps[i] if fps else None) for i, m in enumerate(messages)])
     families = index.families_of([index_key(m) for m in messages])
     return [replace(m, template=families.get(index_key(m))) for m in messages]
 

@@ -37,7 +37,7 @@ import json
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -472,10 +472,20 @@ class TemplateIndex:
         ``fp`` is the message's :func:`fingerprint` when the caller computed it
         already (in a worker process, say), so that the index only does the look-up.
         """
-        known = self.family_of(key)
-        if known is not None:
-            return known
-        fp = fp if fp is not None else fingerprint(message)
+        self.add_many([(key, message, fp)])
+        family = self.family_of(key)
+        assert family is not None, "a message just added has a family"
+        return family
+
+    def add_many(self, items: Sequence[tuple[str, Message, Fingerprint | None]]) -> None:
+        """:meth:`add` for each of ``items`` in turn, with the keys already indexed looked up once for all."""
+        known = set(self.families_of([key for key, _, _ in items]))
+        for key, message, fp in items:
+            if key not in known:
+                known.add(key)
+                self._add(key, message, fp if fp is not None else fingerprint(message))
+
+    def _add(self, key: str, message: Message, fp: Fingerprint) -> None:
         buckets = [] if fp.too_short else _buckets(fp.signature)
         members, full = self._candidates(buckets)
         best = self._best(fp, members)
@@ -487,25 +497,25 @@ class TemplateIndex:
         # sent 10,000 times from slowing every look-up and insert down.
         open_buckets = sorted(set(buckets) - set(full))
         db.executemany("INSERT OR IGNORE INTO buckets VALUES (?, ?)", [(b, cur.lastrowid) for b in open_buckets])
-        recipients, senders = _addresses(message)
-        new_to = self._insert_addresses(template_id, "to", recipients)
-        new_from = self._insert_addresses(template_id, "from", senders)
+        new_to, new_from = self._insert_addresses(template_id, *_addresses(message))
         if best:
-            row = db.execute("UPDATE families SET size = size + 1, recipients = recipients + ?, senders = senders + ? "
-                             "WHERE template_id = ? RETURNING size, recipients, senders", (new_to, new_from, template_id)).fetchone()
+            db.execute("UPDATE families SET size = size + 1, recipients = recipients + ?, senders = senders + ? WHERE template_id = ?",
+                       (new_to, new_from, template_id))
         else:
             db.execute("INSERT INTO families VALUES (?, ?, 1, ?, ?)", (template_id, key, new_to, new_from))
-            row = (1, new_to, new_from)
         self._pending += 1
         if self._pending >= _COMMIT_EVERY:
             self.flush()
-        return TemplateMatch(template_id, *row)
 
-    def _insert_addresses(self, template_id: str, kind: str, addresses: Iterable[str]) -> int:
-        """Record the addresses in the family; return how many it had not seen."""
-        added = 0
-        for address in addresses:
-            added += self._db.execute("INSERT OR IGNORE INTO family_addresses VALUES (?, ?, ?)", (template_id, kind, address)).rowcount
-        return added
+    def _insert_addresses(self, template_id: str, recipients: set[str], senders: set[str]) -> tuple[int, int]:
+        """Record the addresses in the family; return how many recipients and senders it had not seen."""
+        rows = [(template_id, "to", a) for a in sorted(recipients)] + [(template_id, "from", a) for a in sorted(senders)]
+        if not rows:
+            return 0, 0
+        # One statement for all of them: RETURNING names the rows that were new, ignored ones return nothing.
+        added = self._db.execute(f"INSERT OR IGNORE INTO family_addresses VALUES {','.join('(?, ?, ?)' for _ in rows)} RETURNING kind",
+                                 [v for row in rows for v in row]).fetchall()
+        return sum(1 for (kind,) in added if kind == "to"), sum(1 for (kind,) in added if kind == "from")
+
 
 __all__ = ["Fingerprint", "TemplateIndex", "TemplateMatch", "fingerprint", "masked_tokens", "template_id_for"]
