@@ -34,7 +34,7 @@ from pipeline.features import AnalyzedMail, MailAnalyzer, build_features
 from pipeline.fingerprint import TemplateIndex
 from pipeline.mail import Message
 from pipeline.quotes import SplitText, quoted_date
-from pipeline.reasons import describe, message_context
+from pipeline.reasons import CONTEXT_SIGNALS, describe, message_context
 
 log = logging.getLogger(__name__)
 
@@ -251,19 +251,24 @@ class Classifier:
                 confidence=conf,
                 language=doc.language,
                 reasons=self._reasons(X.data[X.indptr[i]:X.indptr[i + 1]], X.indices[X.indptr[i]:X.indptr[i + 1]], k, n_reasons,
-                                      _context(messages[i])),
+                                      messages[i]),
                 best_label=best,
             ))
         return out
 
-    def _reasons(self, values: np.ndarray, columns: np.ndarray, k: int, n: int, context: dict[str, str]) -> tuple[str, ...]:
+    def _reasons(self, values: np.ndarray, columns: np.ndarray, k: int, n: int, message: Message) -> tuple[str, ...]:
         """The features of one message (its non-zero ``values`` in ``columns``) that most raised class ``k``, in words."""
         contrib = values * self._coef[k, columns]
         words: list[str] = []
+        context: dict[str, str] | None = None
         for j in np.argsort(-contrib):
             if contrib[j] <= 0 or len(words) >= n:
                 break
-            text = describe(self._names[columns[j]], context)
+            name = self._names[columns[j]]
+            if context is None and name.partition("__")[2] in CONTEXT_SIGNALS:
+                # Built only when a reason needs it: reading the quoted date is the dearest part of the reasons.
+                context = _context(message)
+            text = describe(name, context)
             if text and text not in words:
                 words.append(text)
         return tuple(words)

@@ -77,6 +77,10 @@ def describe(feature: str, context: dict[str, str] | None = None) -> str | None:
     return None
 
 
+# The signals whose words :func:`message_context` makes specific to one message.
+CONTEXT_SIGNALS = frozenset({"template_copies", "template_recipients", "template_senders", "replies_to_owner", "quotes_owner"})
+
+
 def message_context(template_size: int | None, template_recipients: int | None, template_senders: int | None,
                     quoted_on: str | None) -> dict[str, str]:
     """The per-message words :func:`describe` uses, from a message's template family and quoted date."""

@@ -72,3 +72,10 @@ def test_reasons_carry_the_numbers_and_the_date() -> None:
     assert describe("signals__lang_sv", context) is None
     assert describe("words__kandidat") == "“kandidat”" and describe("words__<recipient>") is None
     assert message_context(1, 1, 1, None) == {}
+
+
+def test_context_signals_are_the_ones_message_context_words() -> None:
+    # Reasons build the context only for these signals: one missing here would lose its specific words.
+    from pipeline.reasons import CONTEXT_SIGNALS, message_context
+
+    assert set(message_context(5, 3, 2, "3 Nov")) == CONTEXT_SIGNALS
