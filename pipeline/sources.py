@@ -97,8 +97,9 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def _read_file(path: str) -> Iterator[RawMail]:
-    # One open per message file: the mbox test reads the same first bytes the message starts with.
-    with open(path, "rb") as fh:
+    # One open per message file: the mbox test reads the same first bytes the message starts with. Unbuffered,
+    # since the rest is read in one call anyway.
+    with open(path, "rb", buffering=0) as fh:
         head = fh.read(5)
         data = b"" if head == b"From " else head + fh.read()
     if head == b"From ":
