@@ -1,6 +1,6 @@
 """pitchsort: sort the recruiting mail that floods HR and recruiter inboxes."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 LABELS: tuple[str, ...] = (
     "cold_pitch",

@@ -22,7 +22,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils.validation import check_is_fitted
-from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER, ORTH
+from spacy.attrs import ORTH
 
 from pipeline import lang
 from pipeline.langid import OTHER, identify
@@ -52,37 +52,46 @@ def _log(n: float) -> float:
     return math.log1p(n)
 
 
-_TOKEN_ATTRS = [IS_PUNCT, IS_SPACE, IS_STOP, LIKE_URL, LIKE_EMAIL, LIKE_NUM, LOWER, ORTH]
+# What _terms makes of a word, which depends on the word alone (and its language), never on the message.
+_SKIP, _STOP, _PLACEHOLDER, _WORD = range(4)
+# Per language: word (spaCy ORTH hash) -> its kind and its lower case, or the placeholder that stands for it.
+_lexeme_kinds: dict[str, dict[int, tuple[int, str]]] = {}
 
 
-def _terms(doc: Any, lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
+def _lexeme_kind(lex: Any) -> tuple[int, str]:
+    if lex.is_punct or lex.is_space:
+        return _SKIP, ""
+    if lex.is_stop:
+        return _STOP, ""
+    if lex.like_url:
+        return _PLACEHOLDER, "<url>"
+    if lex.like_email:
+        return _PLACEHOLDER, "<email>"
+    if lex.like_num:
+        return _PLACEHOLDER, "<num>"
+    return _WORD, lex.lower_
+
+
+def _terms(doc: Any, kinds: dict[int, tuple[int, str]], lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
     """Lemmas of the content words, with names, numbers, URLs and addresses masked; and the word count.
 
-    This loop is the hot path of classification: it reads the token
-    attributes as one integer array instead of creating a Token per word.
+    This loop is the hot path of classification. Whether a word is
+    punctuation, a stop word, a number… is a property of the word, not of
+    the text it is in, so it is read once per word into ``kinds`` and then
+    looked up by the word's hash; the loop creates no Token objects.
     """
-    strings = doc.vocab.strings
+    vocab = doc.vocab
     terms: list[str] = []
     words = 0
-    for punct, space, stop, url, email, num, lower, orth in doc.to_array(_TOKEN_ATTRS).tolist():
-        if punct or space:
+    for orth in doc.to_array(ORTH).tolist():
+        kind, low = kinds.get(orth) or kinds.setdefault(orth, _lexeme_kind(vocab[orth]))
+        if kind == _SKIP:
             continue
         words += 1
-        if stop:
-            continue
-        if url:
-            terms.append("<url>")
-        elif email:
-            terms.append("<email>")
-        elif num:
-            terms.append("<num>")
-        else:
-            low = strings[lower]
-            if low in masked:
-                terms.append("<recipient>")
-            else:
-                lemma = lemmas.get(orth)
-                terms.append(lemma.lower() if lemma is not None else low)
+        if kind == _WORD:
+            terms.append("<recipient>" if low in masked else lemmas.get(orth, low))
+        elif kind == _PLACEHOLDER:
+            terms.append(low)
     return terms, words
 
 
@@ -157,12 +166,13 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         full = {code: lemma_table(code) for code in LEMMATIZED}
         docs = [self._analyze(m, full) for m in X]
         seen = {t for d in docs for t in d.terms}
-        self.lemmas_ = {code: {k: v for k, v in table.items() if v.lower() in seen} for code, table in full.items()}
+        self.lemmas_ = {code: {k: v for k, v in table.items() if v in seen} for code, table in full.items()}
         return docs
 
     def transform(self, X: list[Message]) -> list[AnalyzedMail]:
         check_is_fitted(self, "languages_")
-        recycle_if_large()
+        if recycle_if_large():
+            _lexeme_kinds.clear()
         return [self._analyze(m, self.lemmas_) for m in X]
 
     def _analyze(self, m: Message, lemmas: dict[str, dict[int, str]]) -> AnalyzedMail:
@@ -211,7 +221,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             if m.template.senders > 1:
                 signals["template_senders"] = _log(m.template.senders - 1)
         masked = owner_names | ({company} if company else set())
-        terms, words = _terms(doc, lemmas.get(code, {}), masked)
+        terms, words = _terms(doc, _lexeme_kinds.setdefault(t.nlp.lang, {}), lemmas.get(code, {}), masked)
         signals["length"] = _log(words) / 6.0
         if words < 25:
             signals["short"] = 1.0

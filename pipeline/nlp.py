@@ -115,9 +115,9 @@ def tools(code: str) -> Tools:
 
 @cache
 def lemma_table(code: str) -> dict[int, str]:
-    """The full lookup table of ``code``, keyed by spaCy string hash (``token.orth``)."""
+    """The full lookup table of ``code``, keyed by spaCy string hash (``token.orth``), lemmas in lower case."""
     if code not in LEMMATIZED:
         return {}
     from spacy.lookups import load_lookups
 
-    return dict(load_lookups(lang=code, tables=["lemma_lookup"]).get_table("lemma_lookup").items())
+    return {k: v.lower() for k, v in load_lookups(lang=code, tables=["lemma_lookup"]).get_table("lemma_lookup").items()}
