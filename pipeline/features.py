@@ -52,27 +52,37 @@ def _log(n: float) -> float:
     return math.log1p(n)
 
 
-# What _terms makes of a word, which depends on the word alone (and its language), never on the message.
-_SKIP, _STOP, _PLACEHOLDER, _WORD = range(4)
-# Per language: word (spaCy ORTH hash) -> its kind and its lower case, or the placeholder that stands for it.
-_lexeme_kinds: dict[str, dict[int, tuple[int, str]]] = {}
+# What _terms makes of a word depends on the word alone (and its language), never on the message: per language,
+# word (spaCy ORTH hash) -> its lower case if it is a content word, else one of these kinds.
+_SKIP, _STOP, _URL, _EMAIL, _NUM = range(5)
+_PLACEHOLDER_TERMS = {_URL: "<url>", _EMAIL: "<email>", _NUM: "<num>"}
+_lexeme_kinds: dict[str, dict[int, int | str]] = {}
+# Words kept per language before the table starts again: a few MB, and most of any mailbox's words.
+MAX_KNOWN_WORDS = 100_000
 
 
-def _lexeme_kind(lex: Any) -> tuple[int, str]:
+def _lexeme_kind(lex: Any) -> int | str:
     if lex.is_punct or lex.is_space:
-        return _SKIP, ""
+        return _SKIP
     if lex.is_stop:
-        return _STOP, ""
+        return _STOP
     if lex.like_url:
-        return _PLACEHOLDER, "<url>"
+        return _URL
     if lex.like_email:
-        return _PLACEHOLDER, "<email>"
+        return _EMAIL
     if lex.like_num:
-        return _PLACEHOLDER, "<num>"
-    return _WORD, lex.lower_
+        return _NUM
+    return str(lex.lower_)
 
 
-def _terms(doc: Any, kinds: dict[int, tuple[int, str]], lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
+def _known_words(code: str) -> dict[int, int | str]:
+    kinds = _lexeme_kinds.setdefault(code, {})
+    if len(kinds) >= MAX_KNOWN_WORDS:
+        kinds.clear()
+    return kinds
+
+
+def _terms(doc: Any, kinds: dict[int, int | str], lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
     """Lemmas of the content words, with names, numbers, URLs and addresses masked; and the word count.
 
     This loop is the hot path of classification. Whether a word is
@@ -84,14 +94,16 @@ def _terms(doc: Any, kinds: dict[int, tuple[int, str]], lemmas: dict[int, str], 
     terms: list[str] = []
     words = 0
     for orth in doc.to_array(ORTH).tolist():
-        kind, low = kinds.get(orth) or kinds.setdefault(orth, _lexeme_kind(vocab[orth]))
-        if kind == _SKIP:
-            continue
-        words += 1
-        if kind == _WORD:
-            terms.append("<recipient>" if low in masked else lemmas.get(orth, low))
-        elif kind == _PLACEHOLDER:
-            terms.append(low)
+        kind = kinds.get(orth)
+        if kind is None:
+            kind = kinds[orth] = _lexeme_kind(vocab[orth])
+        if kind.__class__ is str:
+            words += 1
+            terms.append("<recipient>" if kind in masked else lemmas.get(orth, kind))  # type: ignore[arg-type]
+        elif kind != _SKIP:
+            words += 1
+            if kind != _STOP:
+                terms.append(_PLACEHOLDER_TERMS[kind])  # type: ignore[index]
     return terms, words
 
 
@@ -221,7 +233,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             if m.template.senders > 1:
                 signals["template_senders"] = _log(m.template.senders - 1)
         masked = owner_names | ({company} if company else set())
-        terms, words = _terms(doc, _lexeme_kinds.setdefault(t.nlp.lang, {}), lemmas.get(code, {}), masked)
+        terms, words = _terms(doc, _known_words(t.nlp.lang), lemmas.get(code, {}), masked)
         signals["length"] = _log(words) / 6.0
         if words < 25:
             signals["short"] = 1.0

@@ -9,8 +9,9 @@ the same, value for value: the tests compare them with scikit-learn's.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -50,24 +51,52 @@ class CountingTfidfVectorizer(TfidfVectorizer):
     vocabulary differs, and it gives the same matrix.
     """
 
+    # Words whose known n-grams are kept (char_wb_3_4 only): enough for the words of a mailbox's openings, a few MB.
+    CACHED_WORDS = 50_000
+
     def transform(self, raw_documents: Iterable[Any]) -> Any:
         check_is_fitted(self, "vocabulary_")
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
-        lookup = self.vocabulary_.get
-        analyze = self.build_analyzer()
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        for doc in raw_documents:
-            counts = Counter(map(lookup, analyze(doc)))
-            counts.pop(None, None)  # n-grams the model does not know
-            indices += counts.keys()
-            values += counts.values()
+        indices = array("i")
+        values = array("i")
+        indptr = array("i", [0])
+        for counts in self._counts(raw_documents):
+            indices.extend(counts.keys())
+            values.extend(counts.values())
             indptr.append(len(indices))
-        X = sp.csr_matrix((np.asarray(values, dtype=np.intc), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
-                          shape=(len(indptr) - 1, len(self.vocabulary_)), dtype=self.dtype)
+        data, columns, rows = (np.frombuffer(a, dtype=np.intc) for a in (values, indices, indptr))
+        X = sp.csr_matrix((data, columns, rows), shape=(len(indptr) - 1, len(self.vocabulary_)), dtype=self.dtype)
         X.sort_indices()
         if self.binary:
             X.data.fill(1)
         return self._tfidf.transform(X, copy=False)
+
+    def _counts(self, raw_documents: Iterable[Any]) -> Iterator[Counter[int]]:
+        """Per document, how often each known n-gram occurs, by column."""
+        lookup = self.vocabulary_.get
+        if self.analyzer is not char_wb_3_4:
+            for doc in raw_documents:
+                counts = Counter(map(lookup, self.build_analyzer()(doc)))
+                counts.pop(None, None)  # n-grams the model does not know
+                yield counts
+            return
+        # char_wb n-grams never cross a word, and the same words open mail after mail: each word's known
+        # n-grams are looked up once and kept, instead of slicing and hashing every n-gram of every opening.
+        known: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_known_by_word", {})
+        for doc in raw_documents:
+            columns: list[int] = []
+            for word in doc.lower().split():
+                found = known.get(word)
+                if found is None:
+                    if len(known) >= self.CACHED_WORDS:
+                        known.clear()
+                    found = known[word] = tuple(c for c in map(lookup, char_wb_3_4(word)) if c is not None)
+                columns += found
+            yield Counter(columns)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The word cache is a run's, not the model's: it is not saved with it.
+        state = super().__getstate__()
+        state.pop("_known_by_word", None)
+        return state

@@ -149,3 +149,16 @@ def test_tokens_are_spacys_own_without_the_special_cases_that_split_nothing(code
     stock = stock_nlp.make_doc(text * 2)
     assert [t.text for t in ours] == [t.text for t in stock]
     assert (ours.to_array(attrs) == stock.to_array(attrs)).all()
+
+
+def test_terms_are_the_same_when_the_word_table_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.features
+
+    m = parse_bytes(eml("Hi Karin,\nWe place 12 senior engineers, see www.brygga.se or mail jobs@brygga.se today.", to=TO))
+    analyzer = MailAnalyzer().fit([m])
+    before = analyzer.transform([m])[0].terms
+    monkeypatch.setattr(pipeline.features, "MAX_KNOWN_WORDS", 3)
+    pipeline.features._lexeme_kinds.clear()
+    assert analyzer.transform([m])[0].terms == analyzer.transform([m])[0].terms == before
+    assert "<url>" in before and "<email>" in before and "<num>" in before and "<recipient>" in before
+    assert all(len(kinds) <= 3 + 30 for kinds in pipeline.features._lexeme_kinds.values())

@@ -50,3 +50,19 @@ def test_a_string_is_not_a_list_of_documents() -> None:
     vec = CountingTfidfVectorizer(analyzer=char_wb_3_4).fit(["hello there"])
     with pytest.raises(ValueError, match="Iterable over raw text documents"):
         vec.transform("hello")
+
+
+def test_the_word_cache_changes_nothing_and_is_not_saved(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    texts = random_texts(600, seed=5)
+    theirs = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=2).fit(texts[:300])
+    ours = CountingTfidfVectorizer(analyzer=char_wb_3_4, min_df=2).fit(texts[:300])
+    expected = theirs.transform(texts[300:]).toarray()
+    assert (ours.transform(texts[300:]).toarray() == expected).all()
+    assert (ours.transform(texts[300:]).toarray() == expected).all()  # from the warm cache
+    monkeypatch.setattr(CountingTfidfVectorizer, "CACHED_WORDS", 7)  # the cache is cleared again and again
+    fresh = pickle.loads(pickle.dumps(ours))
+    assert "_known_by_word" not in fresh.__dict__
+    assert (fresh.transform(texts[300:]).toarray() == expected).all()
+    assert len(fresh.__dict__["_known_by_word"]) <= 7
