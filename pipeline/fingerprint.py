@@ -272,7 +272,6 @@ CREATE TABLE IF NOT EXISTS members (
     signature BLOB
 );
 CREATE INDEX IF NOT EXISTS members_message_id ON members (message_id);
-CREATE INDEX IF NOT EXISTS members_template ON members (template_id);
 CREATE TABLE IF NOT EXISTS buckets (bucket INTEGER NOT NULL, member INTEGER NOT NULL, PRIMARY KEY (bucket, member)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS families (
     template_id TEXT PRIMARY KEY,
