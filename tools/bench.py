@@ -110,6 +110,20 @@ def peak_memory(cmd: list[str]) -> tuple[float, float]:
     return peak_tree / 2**20, peak_one / 2**20
 
 
+def reference_seconds() -> float:
+    """Seconds for a fixed pure-Python loop, best of three: how fast this machine is running right now.
+
+    The machine is shared and its speed drifts by 10% and more within an hour;
+    this figure lets two sections be compared.
+    """
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def machine() -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
@@ -132,6 +146,7 @@ def main() -> int:
         size = build_mailbox(box, args.messages)
         print(f"built {args.messages} messages ({size / 2**20:.0f} MB) in {time.perf_counter() - t0:.0f} s", flush=True)
         rows = []
+        reference = reference_seconds()
         for jobs in (1, os.cpu_count() or 1):
             cmd = [str(BIN / "pitchsort"), "classify", str(box), "--csv", str(tmp / f"out{jobs}.csv"), "--model", str(args.model),
                    "--jobs", str(jobs)]
@@ -154,7 +169,8 @@ def main() -> int:
         f"Machine: {machine()}. Command: `make bench` (`python tools/bench.py --messages {args.messages} "
         f"--index-messages {args.index_messages} --repeat {args.repeat}`), "
         f"which runs `pitchsort classify MAILBOX --csv OUT --jobs N` on a {args.messages}-message varied mailbox: "
-        f"{args.repeat} timed runs per N (median shown), then one run that samples memory.",
+        f"{args.repeat} timed runs per N (median shown), then one run that samples memory. "
+        f"Reference loop (`sum(i * i for i in range(10**7))`, best of 3) before the runs: {reference:.2f} s.",
         "",
         "| jobs | messages | seconds (median) | runs | messages/s | peak memory (PSS), process tree | peak PSS, largest process |",
         "| ---: | ---: | ---: | --- | ---: | ---: | ---: |",
