@@ -94,13 +94,14 @@ def test_a_worker_that_dies_stops_the_run_with_an_error(tmp_path: Path, tiny_mod
     import os
 
     import pipeline.classify
+    import pipeline.workers
     from pipeline.model import Classifier
     from pipeline.sources import iter_mail
 
     def die(*args: object) -> None:
         os._exit(9)  # as the kernel's OOM killer would end it: no exception, no message
 
-    monkeypatch.setattr(pipeline.classify, "_work", die)
+    monkeypatch.setattr(pipeline.workers, "_work", die)
     for i in range(40):
         (tmp_path / f"{i}.eml").write_bytes(eml(f"Thanks Karin, Thursday works ({i})."))
     monkeypatch.setattr(pipeline.classify, "BATCH", 4)
