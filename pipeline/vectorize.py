@@ -76,8 +76,9 @@ class CountingTfidfVectorizer(TfidfVectorizer):
         """Per document, how often each known n-gram occurs, by column."""
         lookup = self.vocabulary_.get
         if self.analyzer is not char_wb_3_4:
+            analyze = self.build_analyzer()
             for doc in raw_documents:
-                counts = Counter(map(lookup, self.build_analyzer()(doc)))
+                counts = Counter(map(lookup, analyze(doc)))
                 counts.pop(None, None)  # n-grams the model does not know
                 yield counts
             return
