@@ -28,7 +28,7 @@ from pipeline import lang
 from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
 from pipeline.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
-from pipeline.nlp import LEMMATIZED, lemma_table, recycle_if_large, tools
+from pipeline.nlp import LEMMATIZED, batch_zone, lemma_table, tools
 from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
 
 _QUESTION = re.compile(r"\?(?=\s|$)")
@@ -58,7 +58,7 @@ _SKIP, _STOP, _URL, _EMAIL, _NUM = range(5)
 _PLACEHOLDER_TERMS = {_URL: "<url>", _EMAIL: "<email>", _NUM: "<num>"}
 _lexeme_kinds: dict[str, dict[int, int | str]] = {}
 # Words kept per language before the table starts again: a few MB, and most of any mailbox's words.
-MAX_KNOWN_WORDS = 100_000
+MAX_KNOWN_WORDS = 50_000
 
 
 def _lexeme_kind(lex: Any) -> int | str:
@@ -183,9 +183,8 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: list[Message]) -> list[AnalyzedMail]:
         check_is_fitted(self, "languages_")
-        if recycle_if_large():
-            _lexeme_kinds.clear()
-        return [self._analyze(m, self.lemmas_) for m in X]
+        with batch_zone():
+            return [self._analyze(m, self.lemmas_) for m in X]
 
     def _analyze(self, m: Message, lemmas: dict[str, dict[int, str]]) -> AnalyzedMail:
         text = m.text[: self.max_chars]

@@ -12,7 +12,8 @@ a fitted model carries the part of each table that can matter to it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -88,23 +89,29 @@ class Tools:
     tokens: Matcher
 
 
-# spaCy's string store only grows: every unseen word of every message stays.
-# Past this many strings the pipelines are rebuilt (about 1.5 s), so that
-# memory stays flat however large the mailbox.
-MAX_STRINGS = 1_000_000
+# spaCy's string store only grows: every unseen word of every message stays, about 400 bytes each. Past this many
+# strings, mail is read in spaCy memory zones (batch_zone): what a batch adds is freed after it, so memory stays
+# flat however large the mailbox, while the words learnt before, and the tokenizer's cache of them, stay.
+MAX_STRINGS = 100_000
 
 
-def recycle_if_large(limit: int = MAX_STRINGS) -> bool:
-    """Drop the cached pipelines when their string stores have grown past ``limit``."""
-    info = tools.cache_info()
-    if not info.currsize:
-        return False
+@contextmanager
+def batch_zone(limit: int | None = None) -> Iterator[None]:
+    """Read one batch of mail in memory zones of the built pipelines once their vocabularies have ``limit`` strings.
+
+    ``limit`` is :data:`MAX_STRINGS` when not given.
+
+    Docs made inside must not be used after it; strings read off them are ordinary Python strings and stay valid.
+    Rebuilding the pipelines instead would make forked workers' shared pipelines private and cost seconds each time.
+    """
     built = [tools(code) for code in lang.LANGUAGES if code in _built]
-    if sum(len(t.nlp.vocab.strings) for t in built) <= limit:
-        return False
-    tools.cache_clear()
-    _built.clear()
-    return True
+    if sum(len(t.nlp.vocab.strings) for t in built) < (MAX_STRINGS if limit is None else limit):
+        yield
+        return
+    with ExitStack() as stack:
+        for t in built:
+            stack.enter_context(t.nlp.memory_zone())
+        yield
 
 
 _built: set[str] = set()

@@ -162,3 +162,22 @@ def test_terms_are_the_same_when_the_word_table_starts_again(monkeypatch: pytest
     assert analyzer.transform([m])[0].terms == analyzer.transform([m])[0].terms == before
     assert "<url>" in before and "<email>" in before and "<num>" in before and "<recipient>" in before
     assert all(len(kinds) <= 3 + 30 for kinds in pipeline.features._lexeme_kinds.values())
+
+
+def test_past_the_string_limit_a_batch_is_read_in_a_memory_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.nlp
+    from pipeline.nlp import tools
+
+    bodies = ["Hi Karin,\nZorblax Quintavel offers 12 plonkfest engineers at www.zorblax.example today.",
+              "Hej Karin!\nTack för samtalet, jag skickar mitt CV från Grumvik i morgon.",
+              "Thanks Karin, Thursday works for the Vextrona interview."]
+    messages = [parse_bytes(eml(b, to=TO)) for b in bodies]
+    analyzer = MailAnalyzer().fit(messages)
+    expected = analyzer.transform(messages)
+    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS", 0)
+    sizes = {code: len(tools(code).nlp.vocab.strings) for code in ("en", "sv")}
+    fresh = [parse_bytes(eml(b.replace("Karin", "Karin Blorptastic"), to=TO)) for b in bodies]
+    zoned = analyzer.transform(messages + fresh)
+    assert zoned[: len(messages)] == expected
+    assert all("blorptastic" in d.terms for d in zoned[len(messages) :])  # new words read in the zone still count
+    assert {code: len(tools(code).nlp.vocab.strings) for code in ("en", "sv")} == sizes  # what the batch added is gone
