@@ -31,11 +31,6 @@ def looks_like_mail(head: bytes) -> bool:
     return head.startswith(b"From ") or bool(_HEADER_LINE.search(head[:2048]))
 
 
-def is_mbox(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(5) == b"From "
-
-
 def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
