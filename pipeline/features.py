@@ -57,8 +57,9 @@ def _log(n: float) -> float:
 _SKIP, _STOP, _URL, _EMAIL, _NUM = range(5)
 _PLACEHOLDER_TERMS = {_URL: "<url>", _EMAIL: "<email>", _NUM: "<num>"}
 _lexeme_kinds: dict[str, dict[int, int | str]] = {}
-# Words kept per language before the table starts again: a few MB, and most of any mailbox's words.
-MAX_KNOWN_WORDS = 50_000
+# Words kept, all languages together, before the tables start again: about 3 MB. Mail repeats a few thousand
+# words; the names and numbers that make a mailbox's vocabulary grow are rarely seen twice.
+MAX_KNOWN_WORDS = 20_000
 
 
 def _lexeme_kind(lex: Any) -> int | str:
@@ -76,10 +77,9 @@ def _lexeme_kind(lex: Any) -> int | str:
 
 
 def _known_words(code: str) -> dict[int, int | str]:
-    kinds = _lexeme_kinds.setdefault(code, {})
-    if len(kinds) >= MAX_KNOWN_WORDS:
-        kinds.clear()
-    return kinds
+    if sum(map(len, _lexeme_kinds.values())) >= MAX_KNOWN_WORDS:
+        _lexeme_kinds.clear()
+    return _lexeme_kinds.setdefault(code, {})
 
 
 def _terms(doc: Any, kinds: dict[int, int | str], lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:

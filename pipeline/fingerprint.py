@@ -113,7 +113,7 @@ def minhash(shingles: np.ndarray) -> np.ndarray:
     return (h * a + b).min(axis=0)
 
 
-_fold = lru_cache(maxsize=1 << 16)(fold)  # the same few thousand words recur across a mailbox
+_fold = lru_cache(maxsize=1 << 14)(fold)  # the same few thousand words recur across a mailbox; the names do not
 
 
 def _people(message: Message) -> tuple[set[str], tuple[str, ...]]:

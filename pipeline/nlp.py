@@ -91,21 +91,34 @@ class Tools:
 
 # spaCy's string store only grows: every unseen word of every message stays, about 400 bytes each. Past this many
 # strings, mail is read in spaCy memory zones (batch_zone): what a batch adds is freed after it, so memory stays
-# flat however large the mailbox, while the words learnt before, and the tokenizer's cache of them, stay.
+# flat however large the mailbox, while the words learnt before, and the tokenizer's cache of them, stay. The six
+# pipelines start with about 21,000 strings.
 MAX_STRINGS = 100_000
+# With forked workers each process grows a vocabulary of its own past the strings they share, so each keeps less:
+# 45,000 is what holds two processes under 400 MB together on any mailbox size (BENCHMARKS.md).
+MAX_STRINGS_FORKED = 45_000
+_forked = False
+
+
+def forking(forked: bool) -> None:
+    """Tell :func:`batch_zone` whether this process's pipelines are shared with forked workers (set before the fork)."""
+    global _forked
+    _forked = forked
 
 
 @contextmanager
 def batch_zone(limit: int | None = None) -> Iterator[None]:
     """Read one batch of mail in memory zones of the built pipelines once their vocabularies have ``limit`` strings.
 
-    ``limit`` is :data:`MAX_STRINGS` when not given.
+    ``limit`` is :data:`MAX_STRINGS` when not given, :data:`MAX_STRINGS_FORKED` in a run with forked workers.
 
     Docs made inside must not be used after it; strings read off them are ordinary Python strings and stay valid.
     Rebuilding the pipelines instead would make forked workers' shared pipelines private and cost seconds each time.
     """
     built = [tools(code) for code in lang.LANGUAGES if code in _built]
-    if sum(len(t.nlp.vocab.strings) for t in built) < (MAX_STRINGS if limit is None else limit):
+    if limit is None:
+        limit = MAX_STRINGS_FORKED if _forked else MAX_STRINGS
+    if sum(len(t.nlp.vocab.strings) for t in built) < limit:
         yield
         return
     with ExitStack() as stack:

@@ -52,7 +52,7 @@ class CountingTfidfVectorizer(TfidfVectorizer):
     """
 
     # Words whose known n-grams are kept (char_wb_3_4 only): enough for the words of a mailbox's openings, a few MB.
-    CACHED_WORDS = 50_000
+    CACHED_WORDS = 20_000
 
     def transform(self, raw_documents: Iterable[Any]) -> Any:
         check_is_fitted(self, "vocabulary_")

@@ -19,7 +19,7 @@ from pipeline.fingerprint import Fingerprint, TemplateIndex, TemplateMatch, fing
 from pipeline.lang import LANGUAGES
 from pipeline.mail import Message
 from pipeline.model import Classifier
-from pipeline.nlp import tools
+from pipeline.nlp import forking, tools
 from pipeline.sources import RawMail
 
 
@@ -32,6 +32,7 @@ def classify_parallel(batches: Iterator[list[RawMail]], classifier: Classifier, 
     # once in each of them (about 25 MB a worker).
     for code in LANGUAGES:
         tools(code)
+    forking(True)
     # Objects alive now are left out of the workers' garbage collections, which
     # would otherwise write to (and so copy) every page of the shared model.
     gc.collect()
@@ -41,6 +42,7 @@ def classify_parallel(batches: Iterator[list[RawMail]], classifier: Classifier, 
             yield from workers.classify(batches, index, classifier, threshold)
     finally:
         gc.unfreeze()
+        forking(False)
         _shared = None
 
 

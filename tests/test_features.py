@@ -181,3 +181,27 @@ def test_past_the_string_limit_a_batch_is_read_in_a_memory_zone(monkeypatch: pyt
     assert zoned[: len(messages)] == expected
     assert all("blorptastic" in d.terms for d in zoned[len(messages) :])  # new words read in the zone still count
     assert {code: len(tools(code).nlp.vocab.strings) for code in ("en", "sv")} == sizes  # what the batch added is gone
+
+
+def test_with_forked_workers_the_lower_string_limit_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.nlp
+    from pipeline.lang import LANGUAGES
+    from pipeline.nlp import forking, tools
+
+    messages = [parse_bytes(eml("Hi Karin,\nWe place 12 senior engineers at Brygga today.", to=TO))]
+    analyzer = MailAnalyzer().fit(messages)
+    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS", 10**9)
+    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS_FORKED", 0)
+
+    def strings() -> int:
+        return sum(len(tools(code).nlp.vocab.strings) for code in LANGUAGES)
+
+    size = strings()
+    forking(True)
+    try:
+        analyzer.transform([parse_bytes(eml("Hi Karin,\nZwindlecorp sends 3 snorfblat engineers.", to=TO))])
+        assert strings() == size  # read in a memory zone: the new words are gone again
+    finally:
+        forking(False)
+    analyzer.transform([parse_bytes(eml("Hi Karin,\nZwindlecorp sends 3 snorfblat engineers.", to=TO))])
+    assert strings() > size  # one process: under MAX_STRINGS, the words stay
