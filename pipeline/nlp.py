@@ -106,6 +106,11 @@ def forking(forked: bool) -> None:
     _forked = forked
 
 
+def forked() -> bool:
+    """Whether this process's pipelines are shared with forked workers, who must keep their caches smaller."""
+    return _forked
+
+
 @contextmanager
 def batch_zone(limit: int | None = None) -> Iterator[None]:
     """Read one batch of mail in memory zones of the built pipelines once their vocabularies have ``limit`` strings.

@@ -1,0 +1,25 @@
+"""RecentTable: bounded, and what is still in use survives a new generation."""
+
+from __future__ import annotations
+
+from pipeline.recent import RecentTable
+
+
+def test_the_table_never_holds_more_than_two_generations() -> None:
+    table: RecentTable[int, int] = RecentTable(10)
+    for n in range(1000):
+        table.put(n, n * n)
+        assert len(table.current) <= 10 and len(table) <= 20
+    assert table.current.get(999) == 999 * 999
+
+
+def test_a_word_in_use_survives_the_start_of_a_generation() -> None:
+    table: RecentTable[str, int] = RecentTable(3)
+    table.put("the", 1)
+    for n in range(30):
+        if table.current.get("the") is None:
+            assert table.recall("the") == 1  # brought over from the generation before
+        table.put(f"name{n}", n)
+    assert table.recall("name0") is None  # seen once, long ago: gone
+    table.clear()
+    assert len(table) == 0 and table.recall("the") is None
