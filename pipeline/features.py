@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -28,7 +29,8 @@ from pipeline import lang
 from pipeline.langid import OTHER, identify
 from pipeline.mail import Address, Message
 from pipeline.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
-from pipeline.nlp import LEMMATIZED, batch_zone, lemma_table, tools
+from pipeline.nlp import LEMMATIZED, batch_zone, forked, lemma_table, tools
+from pipeline.recent import RecentTable
 from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
 
 _QUESTION = re.compile(r"\?(?=\s|$)")
@@ -52,14 +54,18 @@ def _log(n: float) -> float:
     return math.log1p(n)
 
 
-# What _terms makes of a word depends on the word alone (and its language), never on the message: per language,
-# word (spaCy ORTH hash) -> its lower case if it is a content word, else one of these kinds.
+# What _terms makes of a word depends on the word alone (and its language), never on the message: per word (spaCy
+# ORTH hash, salted with the language) its lower case if it is a content word, else one of these kinds.
 _SKIP, _STOP, _URL, _EMAIL, _NUM = range(5)
 _PLACEHOLDER_TERMS = {_URL: "<url>", _EMAIL: "<email>", _NUM: "<num>"}
-_lexeme_kinds: dict[str, dict[int, int | str]] = {}
-# Words kept, all languages together, before the tables start again: about 3 MB. Mail repeats a few thousand
-# words; the names and numbers that make a mailbox's vocabulary grow are rarely seen twice.
-MAX_KNOWN_WORDS = 20_000
+# One table serves all languages: the salt keeps a word's kind in one language apart from the same word's in another.
+_SALT = {code: np.uint64((i + 1) * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF) for i, code in enumerate(lang.LANGUAGES)}
+# Words kept per generation, all languages together (the table keeps two). A mailbox's openings hold some 30,000
+# different words per 5,000 messages; one process keeps most of them (about 8 MB), forked workers, which must
+# stay under 400 MB together, fewer.
+MAX_KNOWN_WORDS = 40_000
+MAX_KNOWN_WORDS_FORKED = 10_000
+_kinds: RecentTable[int, int | str] = RecentTable(MAX_KNOWN_WORDS)
 
 
 def _lexeme_kind(lex: Any) -> int | str:
@@ -76,30 +82,35 @@ def _lexeme_kind(lex: Any) -> int | str:
     return str(lex.lower_)
 
 
-def _known_words(code: str) -> dict[int, int | str]:
-    if sum(map(len, _lexeme_kinds.values())) >= MAX_KNOWN_WORDS:
-        _lexeme_kinds.clear()
-    return _lexeme_kinds.setdefault(code, {})
+def _word_kinds() -> RecentTable[int, int | str]:
+    _kinds.size = MAX_KNOWN_WORDS_FORKED if forked() else MAX_KNOWN_WORDS
+    return _kinds
 
 
-def _terms(doc: Any, kinds: dict[int, int | str], lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
+def _terms(doc: Any, salt: np.uint64, lemmas: dict[int, str], masked: set[str]) -> tuple[list[str], int]:
     """Lemmas of the content words, with names, numbers, URLs and addresses masked; and the word count.
 
     This loop is the hot path of classification. Whether a word is
     punctuation, a stop word, a number… is a property of the word, not of
-    the text it is in, so it is read once per word into ``kinds`` and then
+    the text it is in, so it is read once per word into a table and then
     looked up by the word's hash; the loop creates no Token objects.
     """
-    vocab = doc.vocab
+    table = _word_kinds()
+    known = table.current.get
+    unsalt = int(salt)
     terms: list[str] = []
     words = 0
-    for orth in doc.to_array(ORTH).tolist():
-        kind = kinds.get(orth)
+    for key in (doc.to_array(ORTH) ^ salt).tolist():
+        kind = known(key)
         if kind is None:
-            kind = kinds[orth] = _lexeme_kind(vocab[orth])
+            kind = table.recall(key)
+            if kind is None:
+                kind = _lexeme_kind(doc.vocab[key ^ unsalt])
+                table.put(key, kind)
+            known = table.current.get  # put may have started a new generation
         if kind.__class__ is str:
             words += 1
-            terms.append("<recipient>" if kind in masked else lemmas.get(orth, kind))  # type: ignore[arg-type]
+            terms.append("<recipient>" if kind in masked else lemmas.get(key ^ unsalt, kind))  # type: ignore[arg-type]
         elif kind != _SKIP:
             words += 1
             if kind != _STOP:
@@ -232,7 +243,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             if m.template.senders > 1:
                 signals["template_senders"] = _log(m.template.senders - 1)
         masked = owner_names | ({company} if company else set())
-        terms, words = _terms(doc, _known_words(t.nlp.lang), lemmas.get(code, {}), masked)
+        terms, words = _terms(doc, _SALT[t.nlp.lang], lemmas.get(code, {}), masked)
         signals["length"] = _log(words) / 6.0
         if words < 25:
             signals["short"] = 1.0
