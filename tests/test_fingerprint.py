@@ -218,3 +218,19 @@ def test_families_of_reads_many_keys_at_once() -> None:
     assert set(found) == {"a", "b"}
     assert found["a"] == found["b"] == index.family_of("a")
     assert found["a"].size == 2
+
+
+def test_a_large_family_stays_one_and_no_bucket_holds_more_than_eight(tmp_path: Path) -> None:
+    # Twelve copies share all 32 buckets: the first eight fill them, the rest join the family without a bucket row.
+    path = tmp_path / "templates.sqlite"
+    a, _ = siblings("en")
+    index = TemplateIndex.open(path)
+    index.add_many([(f"k{i}", a, None) for i in range(12)])
+    found = index.families_of([f"k{i}" for i in range(12)])
+    assert {f.template_id for f in found.values()} == {template_id_for("k0")}
+    assert found["k11"].size == 12
+    assert index.add("k12", a).size == 13
+    index.close()
+    with sqlite3.connect(path) as db:
+        per_bucket = [n for (n,) in db.execute("SELECT COUNT(*) FROM buckets GROUP BY bucket")]
+    assert len(per_bucket) == 32 and set(per_bucket) == {8}
