@@ -205,3 +205,21 @@ def test_with_forked_workers_the_lower_string_limit_holds(monkeypatch: pytest.Mo
         forking(False)
     analyzer.transform([parse_bytes(eml("Hi Karin,\nZwindlecorp sends 3 snorfblat engineers.", to=TO))])
     assert strings() > size  # one process: under MAX_STRINGS, the words stay
+
+
+def test_forked_workers_keep_smaller_word_tables() -> None:
+    import pipeline.features
+    from pipeline.nlp import forking
+    from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4
+
+    vec = CountingTfidfVectorizer(analyzer=char_wb_3_4).fit(["Hej Karin, tack för samtalet", "Hi Erik, thanks for the call"])
+    forking(True)
+    try:
+        vec.transform(["Hej Erik"])
+        assert pipeline.features._word_kinds().size == pipeline.features.MAX_KNOWN_WORDS_FORKED
+        assert vec.__dict__["_known_by_word"].size == CountingTfidfVectorizer.CACHED_WORDS_FORKED
+    finally:
+        forking(False)
+    vec.transform(["Hej Erik"])
+    assert pipeline.features._word_kinds().size == pipeline.features.MAX_KNOWN_WORDS > pipeline.features.MAX_KNOWN_WORDS_FORKED
+    assert vec.__dict__["_known_by_word"].size == CountingTfidfVectorizer.CACHED_WORDS > CountingTfidfVectorizer.CACHED_WORDS_FORKED
