@@ -103,11 +103,8 @@ def _terms(doc: Any, salt: np.uint64, lemmas: dict[int, str], masked: set[str]) 
     for key in (doc.to_array(ORTH) ^ salt).tolist():
         kind = known(key)
         if kind is None:
-            kind = table.recall(key)
-            if kind is None:
-                kind = _lexeme_kind(doc.vocab[key ^ unsalt])
-                table.put(key, kind)
-            known = table.current.get  # put may have started a new generation
+            kind = table.fetch(key, lambda: _lexeme_kind(doc.vocab[key ^ unsalt]))  # noqa: B023 - fetch calls it at once
+            known = table.current.get  # fetch may have started a new generation
         if kind.__class__ is str:
             words += 1
             terms.append("<recipient>" if kind in masked else lemmas.get(key ^ unsalt, kind))  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ use survives the start of a new one, and memory stays bounded at twice
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -20,8 +21,8 @@ class RecentTable(Generic[K, V]):
     """Up to ``2 * size`` entries: the current generation and the one before it.
 
     Hot loops read ``table.current.get`` directly (``map`` over it runs in C)
-    and call :meth:`recall` and :meth:`put` only for what it lacks; re-read
-    ``current`` after a ``put``, which may have started a new generation.
+    and call :meth:`fetch` only for what it lacks; re-read ``current`` after
+    it, since it may have started a new generation.
 
     >>> t = RecentTable(2)
     >>> t.put("a", 1); t.put("b", 2); t.put("c", 3)  # "c" starts a new generation
@@ -38,6 +39,14 @@ class RecentTable(Generic[K, V]):
         """The value of a ``key`` missing from ``current``, brought over from the generation before; ``None`` if unknown."""
         value = self._previous.get(key)
         if value is not None:
+            self.put(key, value)
+        return value
+
+    def fetch(self, key: K, make: Callable[[], V]) -> V:
+        """The value of a ``key`` missing from ``current``: from the generation before, else ``make()``, kept either way."""
+        value = self.recall(key)
+        if value is None:
+            value = make()
             self.put(key, value)
         return value
 

@@ -82,7 +82,7 @@ class CountingTfidfVectorizer(TfidfVectorizer):
         return self._tfidf.transform(X, copy=False)
 
     def _columns(self, raw_documents: Iterable[Any]) -> Iterator[Iterable[int]]:
-        """Per document, the column of each of its n-grams, -1 where the model does not know it."""
+        """Per document, the columns of its n-grams: -1 (words) or nothing (characters) where the model does not know one."""
         lookup = self.vocabulary_.get
         if self.analyzer is not char_wb_3_4:
             analyze = self.build_analyzer()
@@ -99,11 +99,8 @@ class CountingTfidfVectorizer(TfidfVectorizer):
             for word in doc.lower().split():
                 found = known(word)
                 if found is None:
-                    found = table.recall(word)
-                    if found is None:
-                        found = tuple(c for c in map(lookup, char_wb_3_4(word)) if c is not None)
-                        table.put(word, found)
-                    known = table.current.get  # put may have started a new generation
+                    found = table.fetch(word, lambda: tuple(c for c in map(lookup, char_wb_3_4(word)) if c is not None))  # noqa: B023
+                    known = table.current.get  # fetch may have started a new generation
                 columns += found
             yield columns
 

@@ -23,3 +23,19 @@ def test_a_word_in_use_survives_the_start_of_a_generation() -> None:
     assert table.recall("name0") is None  # seen once, long ago: gone
     table.clear()
     assert len(table) == 0 and table.recall("the") is None
+
+
+def test_fetch_makes_a_value_once_and_brings_old_ones_over() -> None:
+    table: RecentTable[str, int] = RecentTable(2)
+    made: list[str] = []
+
+    def make(key: str) -> int:
+        made.append(key)
+        return len(key)
+
+    assert table.fetch("abc", lambda: make("abc")) == 3
+    table.put("x", 1)
+    table.put("y", 2)  # a new generation: "abc" is in the one before
+    assert "abc" not in table.current
+    assert table.fetch("abc", lambda: make("abc")) == 3 and made == ["abc"]
+    assert table.current["abc"] == 3
