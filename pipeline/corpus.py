@@ -12,7 +12,10 @@ from pipeline.exceptions import CorpusError, MailParseError
 from pipeline.mail import Message, parse_bytes
 
 MANIFEST = "MANIFEST.csv"
-MANIFEST_COLUMNS = ("file", "label", "language", "group", "made", "mixed", "note")
+MANIFEST_COLUMNS = ("file", "label", "language", "group", "made", "source", "licence", "mixed", "note")
+# How a message came to be: written by real people (stored byte for byte as its source holds it), written for the
+# project, or translated from a real message (``source`` names that file).
+MADE = ("real", "written", "translated")
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,22 @@ class Entry:
     language: str
     group: str
     made: str = ""
+    source: str = ""
+    licence: str = ""
     mixed: str = ""
     note: str = ""
+
+
+# Which public corpus a real message's ``source`` names, for leave-one-source-out.
+_ORIGINS = (("Enron-Spam-Classifier", "enron"), ("datasets-spam-assassin", "spamassassin"), ("Datos_IA", "trec07p"),
+            ("CodEAlltag", "codealltag"))
+
+
+def origin(entry: Entry) -> str:
+    """``enron``, ``spamassassin``, ``trec07p`` or ``codealltag`` for real mail; else how it was made."""
+    if entry.made != "real":
+        return entry.made
+    return next((name for key, name in _ORIGINS if key in entry.source), "real")
 
 
 @dataclass(frozen=True)

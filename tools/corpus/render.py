@@ -22,7 +22,6 @@ import io
 import quopri
 import random
 import re
-import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -70,6 +69,7 @@ class Rendered:
     made: str
     mixed: str
     note: str
+    source: str
     message_id: str
     sender: str
     owner: str
@@ -285,7 +285,7 @@ class Renderer:
     def _common(self, rec: Record) -> dict[str, str]:
         h = rec.headers
         return {"label": rec.label, "language": h.get("language", rec.lang), "mixed": h.get("mixed", "no"),
-                "note": h.get("note", "")}
+                "note": h.get("note", ""), "source": f"data/sources/{rec.lang}/{rec.path.name}#{rec.id}"}
 
     def _single(self, rec: Record) -> Rendered:
         h = rec.headers
@@ -429,6 +429,18 @@ def check(folders: list[Path]) -> int:
     return 1 if problems.items else 0
 
 
+MANIFEST_COLUMNS = ["file", "label", "language", "group", "made", "source", "licence", "mixed", "note"]
+WRITTEN_LICENCE = "MIT (written for pitchsort)"
+
+
+def _not_rendered(manifest: Path) -> list[dict[str, str]]:
+    """The manifest rows of real and translated mail, which rendering leaves as they are."""
+    if not manifest.is_file():
+        return []
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        return [row for row in csv.DictReader(fh) if row.get("made") in ("real", "translated")]
+
+
 def render_all(folders: list[Path], out: Path, flat: bool) -> int:
     records, pools, problems = load(folders)
     if problems.items:
@@ -437,11 +449,13 @@ def render_all(folders: list[Path], out: Path, flat: bool) -> int:
         return 1
     renderer = Renderer(records, pools, flat)
     rendered = [r for rec in records for r in renderer.render(rec.id)]
+    # Real and translated mail shares the folder and the manifest: only what was rendered before is replaced.
+    kept = _not_rendered(out / "MANIFEST.csv") if not flat else []
+    kept_files = {row["file"] for row in kept}
     if out.exists():
-        for child in out.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
-            elif child.suffix in (".eml", ".csv"):
+        for child in out.rglob("*"):
+            rel = child.relative_to(out).as_posix()
+            if child.is_file() and child.suffix in (".eml", ".csv") and rel not in kept_files:
                 child.unlink()
     for r in rendered:
         path = out / r.file
@@ -449,9 +463,11 @@ def render_all(folders: list[Path], out: Path, flat: bool) -> int:
         path.write_bytes(r.data)
     with (out / "MANIFEST.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "label", "language", "group", "made", "mixed", "note"])
-        for r in sorted(rendered, key=lambda r: r.file):
-            w.writerow([r.file, r.label, r.language, r.group, r.made, r.mixed, r.note])
+        w.writerow(MANIFEST_COLUMNS)
+        rows = [[r.file, r.label, r.language, r.group, "written", r.source, WRITTEN_LICENCE, r.mixed,
+                 "; ".join(x for x in (r.made, r.note) if x)] for r in rendered]
+        rows += [[row.get(k, "") for k in MANIFEST_COLUMNS] for row in kept]
+        w.writerows(sorted(rows))
     counts = Counter((r.language, r.label) for r in rendered)
     print(f"{len(rendered)} messages written to {out}")
     for (lang, label), n in sorted(counts.items()):
