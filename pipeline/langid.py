@@ -25,24 +25,32 @@ _WORD = re.compile(r"[^\W\d_]+")
 _MIN_SCORE = 1.5
 
 
-# Weights are counted in sixtieths: a word shared by k languages (k < 6) gives each 60 / k, a whole number, so
-# sums are exact and ties do not depend on the order of addition.
-_UNIT = 60
+# Weights are counted in sixtieths of the six languages' unit: a word shared by k languages gives each _UNIT / k,
+# a whole number for any k up to 16, so sums are exact and ties do not depend on the order of addition.
+_UNIT = 720720
+
+
+@cache
+def _columns() -> tuple[str, ...]:
+    """The six languages, then the languages that only compete (their winning means `other`)."""
+    return (*lang.LANGUAGES, *lang.common().other_languages)
 
 
 @cache
 def _weights() -> tuple[dict[str, int], np.ndarray]:
-    """Each telling word's row, and per row its weight for each language (in sixtieths)."""
+    """Each telling word's row, and per row its weight for each language column."""
     owners: dict[str, set[str]] = defaultdict(set)
-    for code in lang.LANGUAGES:
+    for code in _columns():
         stop = import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
-        for word in set(stop) | lang.load(code).markers:
+        extra = lang.load(code).markers if code in lang.LANGUAGES else frozenset()
+        for word in set(stop) | extra:
             owners[word.lower()].add(code)
+    columns = _columns()
     telling = sorted(w for w, cs in owners.items() if len(cs) < len(lang.LANGUAGES))
-    table = np.zeros((len(telling) + 1, len(lang.LANGUAGES)), dtype=np.int64)  # the last row: words that tell nothing
+    table = np.zeros((len(telling) + 1, len(columns)), dtype=np.int64)  # the last row: words that tell nothing
     for row, word in enumerate(telling):
         for code in owners[word]:
-            table[row, lang.LANGUAGES.index(code)] = _UNIT // len(owners[word])
+            table[row, columns.index(code)] = _UNIT // len(owners[word])
     return {w: row for row, w in enumerate(telling)}, table
 
 
@@ -79,6 +87,9 @@ def identify(text: str, *domains: str, max_words: int = 300) -> str:
         scores[lang.LANGUAGES.index(hint)] += _UNIT * 3 // 4
     if not any(scores):
         return hint or OTHER
+    columns = _columns()
     # Fixed order, so that a tie never depends on set or hash order.
-    best = max(range(len(scores)), key=lambda i: (scores[i], lang.LANGUAGES[i] == hint))
-    return lang.LANGUAGES[best] if scores[best] >= _MIN_SCORE * _UNIT else (hint or OTHER)
+    best = max(range(len(scores)), key=lambda i: (scores[i], columns[i] == hint))
+    if best >= len(lang.LANGUAGES):
+        return OTHER  # French, Spanish…: not routed to the nearest of the six
+    return columns[best] if scores[best] >= _MIN_SCORE * _UNIT else (hint or OTHER)

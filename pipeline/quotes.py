@@ -31,6 +31,7 @@ class _Rules:
     outlook_field: re.Pattern[str]
     separator: re.Pattern[str]
     sign_off: re.Pattern[str]
+    notes_line: re.Pattern[str]
 
 
 @cache
@@ -40,6 +41,8 @@ def _rules() -> _Rules:
     wrote = "|".join(sorted({re.escape(w) for d in data for w in d.mail.wrote}))
     fields = "|".join(sorted({re.escape(w) for d in data for w in d.mail.header_fields}, key=len, reverse=True))
     orig = "|".join(sorted({re.escape(w) for d in data for w in d.mail.original_message}))
+    fwd_by = "|".join(sorted({re.escape(w) for d in data for w in d.mail.forwarded_by}))
+    intro = "|".join(sorted({re.escape(w) for d in data for w in d.mail.forward_intro}))
     offs = "|".join(sorted({re.escape(w) for d in data for w in d.mail.sign_offs}, key=len, reverse=True))
     return _Rules(
         # "On Tue, 14 Oct 2026 at 09:12, Karin <k@x.se> wrote:", "Am … schrieb Karin <…>:"
@@ -47,8 +50,12 @@ def _rules() -> _Rules:
         # Clients that leave out the "On …" part: "Karin Berg <k@x.se> skrev:"
         wrote_tail=re.compile(rf"^.{{0,160}}(?:@|\d).{{0,160}}\b(?:{wrote}):\s*$", re.I),
         outlook_field=re.compile(rf"^\s*\*?(?:{fields})\*?\s*:", re.I),
-        separator=re.compile(rf"^\s*(?:-{{2,}}\s*(?:{orig})\s*-{{2,}}|_{{10,}}|-{{10,}})\s*$", re.I),
+        separator=re.compile(rf"^\s*(?:-{{2,}}\s*(?:{orig})\s*-{{2,}}|_{{10,}}|-{{10,}}|-{{2,}}\s*(?:{fwd_by})\b.*|"
+                             rf"(?:{intro})\s*:)\s*$", re.I),
         sign_off=re.compile(rf"^\s*(?:{offs})\b[\s,.!]*$", re.I),
+        # Lotus Notes puts the quoted sender and a date-time above its To:/cc:/Subject: block, on one line
+        # ("Anna <a@x.com> on 03/02/2001 04:43:06 PM") or two ("Anna Berg", "03/02/2001 04:43 PM").
+        notes_line=re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}[\s,]+(?:\w+\s+)?\d{1,2}[:.]\d{2}|@|^\s*please respond to", re.I),
     )
 
 
@@ -82,8 +89,35 @@ def _quote_start(lines: list[str], rules: _Rules) -> tuple[int, int, str]:
         if has_colon and rules.outlook_field.match(stripped):
             following_lines = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
             if sum(1 for ln in following_lines if rules.outlook_field.match(ln)) >= 2:
-                return i, 0, stripped
+                start = _notes_header_start(lines, i, rules)
+                return start, 0, _header_block(lines, start, rules)
     return n, 0, ""
+
+
+def _notes_header_start(lines: list[str], i: int, rules: _Rules) -> int:
+    """Where a header block found at line ``i`` really starts: Notes writes sender and date above its fields."""
+    start, seen = i, 0
+    for j in range(i - 1, max(-1, i - 8), -1):
+        line = lines[j].strip()
+        if not line:
+            continue
+        if seen >= 3 or len(line) > 200 or not rules.notes_line.search(line):
+            break
+        start, seen = j, seen + 1
+    return start
+
+
+def _header_block(lines: list[str], start: int, rules: _Rules) -> str:
+    """The quoted header's lines, up to its subject or first blank line after the fields: who wrote the quote, and when."""
+    out: list[str] = []
+    for line in lines[start : start + 10]:
+        stripped = line.strip()
+        if not stripped:
+            if any(rules.outlook_field.match(x) for x in out):
+                break
+            continue
+        out.append(stripped)
+    return " | ".join(out)
 
 
 def _signature_start(lines: list[str], rules: _Rules) -> int:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pipeline.quotes import _quote_start, _Rules, _rules, split_reply
+from pipeline.quotes import _header_block, _notes_header_start, _quote_start, _Rules, _rules, split_reply
 
 GMAIL_HEADERS = {
     "en": "On Tue, 14 Oct 2026 at 09:12, Karin Berg <karin@nordvik.se> wrote:",
@@ -115,14 +115,17 @@ def _reference_quote_start(lines: list[str], rules: _Rules) -> tuple[int, int, s
         if rules.outlook_field.match(stripped):
             following = [ln for ln in lines[i + 1 : i + 5] if ln.strip()]
             if sum(1 for ln in following if rules.outlook_field.match(ln)) >= 2:
-                return i, 0, stripped
+                start = _notes_header_start(lines, i, rules)
+                return start, 0, _header_block(lines, start, rules)
     return len(lines), 0, ""
 
 
 def test_screened_quote_start_finds_what_every_rule_on_every_line_finds() -> None:
     rng = random.Random(3)
     pieces = [*GMAIL_HEADERS.values(), *"\n".join(OUTLOOK_BLOCKS.values()).split("\n"), "Karin Berg <k@x.se> skrev:",
-              "-----Original Message-----", "__________", "------------", "--", "> quoted", " > q", "Note:", ":", "a:", "x :\xa0",
+              "-----Original Message-----", "---- Forwarded by Ann/HOU/ECT on 01/29/2001 03:37 PM ----", "Begin forwarded message:",
+              "ann@x.com on 03/02/2001 04:43:06 PM", "03/02/2001 04:43 PM", "Please respond to ann@x.com",
+              "__________", "------------", "--", "> quoted", " > q", "Note:", ":", "a:", "x :\xa0",
               "Hej Karin,", "Thanks, see you!", "Best regards,", "", "\t", "\xa0", "On Tue wrote:", "wrote:", "Den 14 okt"]
     rules = _rules()
     for _ in range(5000):

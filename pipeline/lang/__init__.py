@@ -57,6 +57,10 @@ class MailConventions:
     tlds: tuple[str, ...]
     original_message: tuple[str, ...]
     months: tuple[tuple[str, ...], ...]
+    # "----- Forwarded by Name/ORG on 01/29/2001 03:37 PM -----" (Lotus Notes)
+    forwarded_by: tuple[str, ...] = ()
+    # "Begin forwarded message:" (Apple Mail)
+    forward_intro: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class CommonData:
     freemail_domains: frozenset[str]
     merge_field_names: tuple[str, ...]
     name_titles: frozenset[str]
+    attachment_stub_extensions: tuple[str, ...] = ()
+    # Languages pitchsort does not read, whose stop words compete in language identification so that their
+    # mail is called `other` instead of the nearest of the six.
+    other_languages: tuple[str, ...] = ()
 
 
 def _read_json(path: Path) -> Any:
@@ -122,6 +130,8 @@ def common() -> CommonData:
         freemail_domains=frozenset(raw["freemail_domains"]),
         merge_field_names=tuple(raw["merge_field_names"]),
         name_titles=frozenset(raw["name_titles"]),
+        attachment_stub_extensions=tuple(raw.get("attachment_stub_extensions", ())),
+        other_languages=tuple(raw.get("other_languages", ())),
     )
 
 
