@@ -7,5 +7,8 @@ LABELS: tuple[str, ...] = (
     "personalized_outreach",
     "unsolicited_cv",
     "genuine_reply",
+    "other",
 )
 UNCERTAIN = "uncertain"
+# Labels whose mail is reported but never moved or copied: `other` is not outreach, `uncertain` is not decided.
+NEVER_MOVED: tuple[str, ...] = ("other", UNCERTAIN)

@@ -132,6 +132,7 @@ class Totals:
     by_nudges: dict[str, Rate] = field(default_factory=dict)  # answer rate after "0", "1", "2", "3+" nudges
     nudge_messages: dict[str, int] = field(default_factory=dict)  # how many messages were the n-th nudge
     findings: dict[str, int] = field(default_factory=dict)
+    other: int = 0  # messages the classifier calls `other` (internal, notices, private): left out of every figure above
 
     @property
     def templated_share(self) -> float:
@@ -413,7 +414,12 @@ def nudge_bucket(n: int) -> str:
 
 
 def totals(rows: list[AuditRow], *, inbox: bool) -> Totals:
-    """The figures the report shows, all computed from the rows (so they can be checked against the CSV)."""
+    """The figures the report shows, all computed from the rows (so they can be checked against the CSV).
+
+    Mail the classifier calls `other` (to colleagues, private) is not outreach: it is counted, and left out.
+    """
+    other = sum(r.label == "other" for r in rows)
+    rows = [r for r in rows if r.label != "other"]
     templated = [r for r in rows if r.templated]
     personal = [r for r in rows if not r.templated]
     by_family: dict[str, list[AuditRow]] = defaultdict(list)
@@ -430,7 +436,7 @@ def totals(rows: list[AuditRow], *, inbox: bool) -> Totals:
         templated_rate=_rate(templated), personal_rate=_rate(personal),
         by_nudges={k: _rate(by_nudges[k]) for k in NUDGE_BUCKETS if by_nudges[k]},
         nudge_messages={k: len(by_nudges[k]) for k in NUDGE_BUCKETS if by_nudges[k]},
-        findings={code: counts[code] for code in FINDINGS},
+        findings={code: counts[code] for code in FINDINGS}, other=other,
     )
 
 

@@ -177,6 +177,7 @@ def render(result: AuditResult, *, title: str = "Outreach audit", sent_from: str
     dates = sorted(r.date[:10] for r in rows if r.date)
     span = f"{dates[0]} to {dates[-1]}" if dates else "undated mail"
     inbox_note = f"answers looked up in {escape(inbox_from)}" if t.inbox else "no Inbox given: answers unknown"
+    other_note = f"; {t.other} more to colleagues or private (label other) left out" if t.other else ""
     with_findings = sum(1 for r in rows if r.findings)
 
     cards = [
@@ -244,7 +245,7 @@ def render(result: AuditResult, *, title: str = "Outreach audit", sent_from: str
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>{escape(title)}</h1><p class=\"sub\">{t.messages} outgoing messages from {escape(sent_from or 'Sent')}, {escape(span)}; "
-        f"{inbox_note}. Made by pitchsort on {generated}.</p>"
+        f"{inbox_note}{other_note}. Made by pitchsort on {generated}.</p>"
         f'<section class="cards">{card_html}</section><section class="charts">{charts}</section>'
         f'<section class="panel" id="findings"><h2>Findings, message by message</h2>{findings_table}</section>'
         f'<section class="panel" id="messages"><details><summary><b>All {t.messages} messages</b> with the personalization score '

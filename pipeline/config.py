@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import LABELS, UNCERTAIN
+from pipeline import LABELS, NEVER_MOVED, UNCERTAIN
 from pipeline.exceptions import AuthError, ConfigError, ConfigProblems
 
 ACTIONS = ("keyword", "copy", "move", "none")
@@ -47,7 +47,8 @@ _ACCOUNT_KEYS = {
     "folders": list, "timeout": (int, float),
 }
 _TOP_KEYS = {"account", "actions", "learn", "threshold", "csv", "state", "log", "model", "batch_size",
-             "max_message_bytes", "reconnect_tries", "reconnect_delay", "since_days"}
+             "max_message_bytes", "reconnect_tries", "reconnect_delay", "since_days",
+             "owner_domains"}
 _TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", list: "a list", (int, float): "a number"}
 
 
@@ -112,6 +113,8 @@ class Config:
     reconnect_tries: int = 5
     reconnect_delay: float = 2.0
     since_days: int = 30
+    # The mailbox owner's organisation: mail from these domains that is not a reply is `other`.
+    owner_domains: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
 
@@ -120,8 +123,10 @@ def default_keyword(label: str) -> str:
 
 
 def default_actions() -> dict[str, Action]:
-    """The default is ``keyword`` only, for every label: nothing moves unless the user asks."""
-    return {label: Action("keyword", keyword=default_keyword(label)) for label in (*LABELS, UNCERTAIN)}
+    """The default is ``keyword`` only, for every label but ``other`` (``none``): nothing moves unless the user asks."""
+    actions = {label: Action("keyword", keyword=default_keyword(label)) for label in (*LABELS, UNCERTAIN)}
+    actions["other"] = Action("none")
+    return actions
 
 
 class _Problems:
@@ -234,8 +239,8 @@ def _actions(raw: Any, problems: _Problems) -> dict[str, Action]:
             problems.add(where, f"action '{kind}' needs a folder")
         if kind in ("keyword", "none") and folder:
             problems.add(where, f"folder is only used by copy and move, not '{kind}' (for learning, use [learn])")
-        if kind in ("copy", "move") and label == UNCERTAIN:
-            problems.add(where, "uncertain mail is never moved or copied: use keyword or none")
+        if kind in ("copy", "move") and label in NEVER_MOVED:
+            problems.add(where, f"{label} mail is never moved or copied: use keyword or none")
         if kind == "keyword" and not _KEYWORD.match(keyword):
             problems.add(where, f"'{keyword}' is not a valid IMAP keyword (no spaces, brackets or quotes)")
         if kind == "keyword" and keyword.startswith("\\"):
@@ -303,6 +308,12 @@ def parse(text: str, path: Path) -> Config:
             problems.add("", f"{key} must be between {low} and {high}" if high is not None else f"{key} must be at least {low}")
         else:
             top[key] = value
+    domains = raw.get("owner_domains")
+    if domains is not None:
+        if not isinstance(domains, list) or not all(isinstance(d, str) and "." in d and " " not in d for d in domains):
+            problems.add("owner_domains", "must be a list of domains, e.g. [\"nordvik.se\", \"nordvik.com\"]")
+        else:
+            top["owner_domains"] = tuple(d.strip().lower() for d in domains)
     for key in ("csv", "state", "log", "model"):
         value = _typed(raw, key, str, "", problems)
         if value is not None:

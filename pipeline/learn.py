@@ -4,7 +4,7 @@ When someone moves a misfiled message into the folder of its true label, that
 folder now says what the message is. Learning copies every message of every
 label folder (the copy/move folders of the config, plus ``[learn]``) into
 ``data/labeled/<label>/imap-<hash>.eml`` and appends it to ``MANIFEST.csv``
-with ``made = "learned from IMAP folder"``; ``make train`` then retrains.
+with ``made = "real"`` and ``source = "imap: <folder>"``; ``make train`` then retrains.
 
 Nothing is learned twice: the state file records each (account, folder,
 UIDVALIDITY, UID) taken, the file name is a hash of the bytes (a message in
@@ -34,7 +34,8 @@ from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
-MADE = "learned from IMAP folder"
+# A person filed it: real mail, by the corpus's definition (its `source` says which folder).
+MADE = "real"
 # The corpus wants whole messages; one larger than this is cut to its header and first part by the fetch, so skip it.
 MAX_BYTES = 5_000_000
 
@@ -151,6 +152,7 @@ class Learner:
             if needs_newline:
                 fh.write("\n")
             row = {"file": name, "label": label, "language": language, "group": f"imap-{digest[:16]}", "made": MADE,
+                   "source": f"imap: {where}", "licence": "the mailbox owner's own mail (private: never publish)",
                    "mixed": "no", "note": where}
             csv.writer(fh, lineterminator="\n").writerow([row[c] for c in MANIFEST_COLUMNS])
         log.info("learn: added %s (%s, %s)", name, language, where)

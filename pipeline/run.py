@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from pipeline import UNCERTAIN
+from pipeline import NEVER_MOVED
 from pipeline.classify import CSV_COLUMNS, Failure, Row, classify_batch
 from pipeline.config import Account, Action, Config
 from pipeline.exceptions import AuthError, ConfigError, ImapConnectionLost, ImapError, PipelineError
@@ -314,7 +314,7 @@ class Runner:
 
     def _action_for(self, label: str) -> Action:
         action = self.config.actions.get(label, Action("none"))
-        if label == UNCERTAIN and action.action in ("copy", "move"):
+        if label in NEVER_MOVED and action.action in ("copy", "move"):
             return Action("none")  # never moved: the config forbids it too
         return action
 

@@ -424,3 +424,17 @@ def test_cli_unknown_imap_folder_is_one_line_exit_2(imap_box: tuple[Path, str], 
                  "--html", str(tmp_path / "a.html"), "--model", str(tiny_model))
     assert result.exit_code == 2, result.output
     assert result.output.startswith("pitchsort: ") and "Gesendet" in result.output and result.output.strip().count("\n") == 0
+
+
+def test_other_mail_is_counted_but_left_out_of_the_outreach_figures() -> None:
+    from pipeline.audit import AuditRow, Personalization, totals
+
+    def row(label: str, size: int, answered: str) -> AuditRow:
+        return AuditRow(source="s", message_id="m", date="", to="t", subject="s", label=label,
+                        personalization=Personalization(50, ()), template_id="t1", template_size=size, findings=(),
+                        answered=answered)
+
+    rows = [row("cold_pitch", 3, "no"), row("cold_pitch", 3, "no"), row("other", 3, "yes"), row("other", 1, "yes")]
+    t = totals(rows, inbox=True)
+    assert (t.messages, t.other, t.templated) == (2, 2, 2)
+    assert (t.templated_rate.answered, t.templated_rate.total) == (0, 2)

@@ -30,6 +30,7 @@ ACTIONS = {
     "unsolicited_cv": ("copy", "Pitchsort/CV"),
     "personalized_outreach": ("keyword", "$pitchsort_personalized_outreach"),
     "genuine_reply": ("none", ""),
+    "other": ("none", ""),
     UNCERTAIN: ("keyword", "$pitchsort_uncertain"),
 }
 

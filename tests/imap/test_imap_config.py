@@ -55,7 +55,15 @@ def test_good_config_and_defaults(tmp_path):
 
 
 def test_default_actions_are_keywords_only():
-    assert {a.action for a in default_actions().values()} == {"keyword"}
+    actions = default_actions()
+    assert {a.action for label, a in actions.items() if label != "other"} == {"keyword"}
+    assert actions["other"].action == "none"  # `other` is never moved, copied or even marked by default
+
+
+def test_other_is_never_moved_or_copied(tmp_path):
+    text = GOOD.replace("[actions]\n", '[actions]\nother = { action = "move", folder = "Other" }\n', 1)
+    with pytest.raises(ConfigProblems, match="other mail is never moved or copied"):
+        load(write(tmp_path, text))
 
 
 @pytest.mark.parametrize(("line", "problem"), BAD)

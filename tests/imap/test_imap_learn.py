@@ -21,7 +21,8 @@ def test_learn_takes_user_filed_mail_once(mailbox, corpus, tmp_path):
     (data / "cold_pitch").mkdir()
     shutil.copy(known, data / "cold_pitch" / known.name)
     with (data / "MANIFEST.csv").open("a", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerow([f"cold_pitch/{known.name}", "cold_pitch", "da", "g", "", "no", ""])
+        csv.writer(fh, lineterminator="\n").writerow([f"cold_pitch/{known.name}", "cold_pitch", "da", "g", "written", "x", "MIT",
+                                                              "no", ""])
 
     c = mailbox.client()
     for folder in ("Pitchsort/Cold pitch", "Pitchsort/CV"):
