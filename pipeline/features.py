@@ -128,6 +128,27 @@ def _cv_headings() -> frozenset[str]:
                      if p.label == "CV_HEADING" and isinstance(p.pattern, str))
 
 
+def organisation(domain: str) -> str:
+    """The registrable part of a domain, roughly: ``hr.nordvik.se`` → ``nordvik.se``, ``mail.co.uk`` kept whole."""
+    labels = domain.lower().strip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:]) if len(labels) >= 2 else ""
+
+
+def _names_in(addr: Address, text: str) -> bool:
+    """Whether ``text`` (a quote header) names this person: their address, or a name part of four letters or more."""
+    if addr.email and addr.email in text:
+        return True
+    parts = [w for w in name_parts(addr) if len(w) >= 4]
+    return any(re.search(rf"\b{re.escape(w)}\b", text) for w in parts)
+
+
+@cache
+def _attachment_stub() -> re.Pattern[str]:
+    kinds = "|".join(lang.common().attachment_stub_extensions)
+    return re.compile(rf"^[ \t]*(?:-[ \t]+|\(See attached file: ?)([^\n/\\]{{1,80}}\.(?:{kinds}))\)?[ \t]*$", re.I | re.M)
+
+
 @cache
 def _cv_name_re() -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in lang.common().cv_filename_words)
@@ -144,6 +165,9 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         a message a pitch, a CV or a reply is said early.
     head_chars : int, default=200
         How much of the subject and opening feeds the character n-grams.
+    owner_domains : tuple of str, default=()
+        The mailbox owner's organisation (``owner_domains`` in the config);
+        when empty, the first recipient's domain stands for it.
 
     Examples
     --------
@@ -158,9 +182,10 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         "head_chars": (int, 0, 10_000),
     }
 
-    def __init__(self, *, max_chars: int = 3000, head_chars: int = 200):
+    def __init__(self, *, max_chars: int = 3000, head_chars: int = 200, owner_domains: tuple[str, ...] = ()):
         self.max_chars = max_chars
         self.head_chars = head_chars
+        self.owner_domains = owner_domains
 
     def _validate_params(self) -> None:
         for name, (kind, low, high) in self._parameter_constraints.items():
@@ -231,7 +256,14 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         if company and company in text.lower():
             signals["company_named"] = 1.0
         self._headers(m, signals, owner)
+        self._organisation(m, signals, owner)
         self._attachments(m, signals, code)
+        stubs = _attachment_stub().findall(text)
+        if stubs:
+            # Attachments a server or an archive stripped leave their names behind (" - resume.doc").
+            signals["attachment_stub"] = 1.0
+            if any(_cv_name_re().search(name.lower()) for name in stubs):
+                signals["attach_cv_name"] = 1.0
         if m.template is not None and m.template.size > 1:
             # The same text reaching several people is what a template is, however personal its greeting.
             signals["template_copies"] = _log(m.template.size - 1)
@@ -247,6 +279,15 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         terms += ["subj:" + w for w in re.findall(r"[^\W\d_]{3,}", m.subject.lower()) if w not in masked]
         head = f"{m.subject}\n{text[: self.head_chars]}"
         return AnalyzedMail(language=code, terms=terms, head=head, signals=signals)
+
+    def _organisation(self, m: Message, signals: dict[str, float], owner: Address) -> None:
+        """Mail from the owner's own organisation: the recipient's domain, or ``owner_domains`` from the config."""
+        own = {organisation(d) for d in self.owner_domains} or {organisation(owner.domain)}
+        sender = organisation(m.sender.domain)
+        if sender and sender in own and sender not in lang.common().freemail_domains:
+            signals["internal_sender"] = 1.0
+            if all(organisation(a.domain) in own for a in m.recipients):
+                signals["internal_only"] = 1.0
 
     @staticmethod
     def _headers(m: Message, signals: dict[str, float], owner: Address) -> None:
@@ -271,13 +312,15 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         if m.quoted:
             total = len(m.text) + len(m.quoted)
             signals["quoted_share"] = len(m.quoted) / total if total else 0.0
-            header = m.quote_header.lower()
-            if owner.email and (owner.email in header or owner.email in m.quoted[:600].lower()):
+            # Whose words are quoted is read off the quote's own header (Gmail, Outlook and Notes name the author
+            # there), not off threading headers, which many real clients leave out.
+            header = m.quote_header.lower() or m.quoted[:300].lower()
+            if _names_in(owner, header):
                 signals["quotes_owner"] = 1.0
-            elif m.sender.email and m.sender.email in header:
+            elif _names_in(m.sender, header):
                 signals["quotes_self"] = 1.0
-            elif owner.name and owner.name.split(" ")[0].lower() in header:
-                signals["quotes_owner"] = 1.0
+            else:
+                signals["quotes_other"] = 1.0
         bulk = m.bulk
         if bulk.list_unsubscribe:
             signals["list_unsubscribe"] = 1.0
@@ -344,16 +387,24 @@ class Field(TransformerMixin, BaseEstimator):
         return np.asarray([self.name], dtype=object)
 
 
+def _text_parts(min_df: int) -> list[tuple[str, Pipeline]]:
+    return [
+        ("words", Pipeline([("pick", Field(name="terms")),
+                            ("tfidf", CountingTfidfVectorizer(analyzer=word_ngrams, min_df=min_df, sublinear_tf=True,
+                                                              max_features=60000))])),
+        ("chars", Pipeline([("pick", Field(name="head")),
+                            ("tfidf", CountingTfidfVectorizer(analyzer=char_wb_3_4, min_df=min_df, sublinear_tf=True,
+                                                              max_features=60000))])),
+    ]
+
+
+def build_text_features(*, min_df: int = 2) -> FeatureUnion:
+    """Word n-grams and character 3- and 4-grams of the opening: the text alone."""
+    return FeatureUnion(_text_parts(min_df))
+
+
 def build_features(*, min_df: int = 2) -> FeatureUnion:
     """The union of word n-grams, character 3- and 4-grams of the opening, and named signals."""
-    return FeatureUnion(
-        [
-            ("words", Pipeline([("pick", Field(name="terms")),
-                                ("tfidf", CountingTfidfVectorizer(analyzer=word_ngrams, min_df=min_df, sublinear_tf=True,
-                                                                  max_features=60000))])),
-            ("chars", Pipeline([("pick", Field(name="head")),
-                                ("tfidf", CountingTfidfVectorizer(analyzer=char_wb_3_4, min_df=min_df, sublinear_tf=True,
-                                                                  max_features=60000))])),
-            ("signals", Pipeline([("pick", Field(name="signals")), ("dict", DictVectorizer()), ("scale", MaxAbsScaler())])),
-        ]
-    )
+    return FeatureUnion([*_text_parts(min_df),
+                         ("signals", Pipeline([("pick", Field(name="signals")), ("dict", DictVectorizer()),
+                                               ("scale", MaxAbsScaler())]))])

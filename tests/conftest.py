@@ -41,7 +41,8 @@ def eml(body: str = "Hej Karin!\n", *, subject: str = "Hej", sender: str = "Anna
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train on the real corpus through the console script, once per session."""
     folder = tmp_path_factory.mktemp("model")
-    done = subprocess.run([BIN / "pitchsort", "train", str(ROOT / "data" / "labeled"), "--model", str(folder), "--folds", "3"],
+    done = subprocess.run([BIN / "pitchsort", "train", str(ROOT / "data" / "labeled"), "--model", str(folder), "--folds", "3",
+                           "--classifiers", "logreg"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     return folder
@@ -69,6 +70,11 @@ TINY = {
         ("Thank you for your reply, Karin. I accept the offer and will sign today.", "Re: Offer"),
         ("As we discussed, here are my references. Thanks for the call!", "Re: References"),
     ],
+    "other": [
+        ("Hi all,\nThe office is closed on Friday for maintenance. Facilities", "Office closed Friday"),
+        ("Your password expires in 3 days. Change it in the staff portal.", "Password expiry notice"),
+        ("Reminder: all-staff meeting moved to room B at 14:00.", "All-staff meeting"),
+    ]
 }
 
 
@@ -77,7 +83,8 @@ def tiny_corpus() -> tuple[list[Message], list[str], list[str]]:
     for label, items in TINY.items():
         for i, (body, subject) in enumerate(items):
             headers = {"In-Reply-To": "<x@nordvik.se>"} if label == "genuine_reply" else {}
-            msgs.append(parse_bytes(eml(body, subject=subject, headers=headers), f"{label}{i}"))
+            sender = "Facilities <facilities@nordvik.se>" if label == "other" else "Anna Lind <anna@kvarn.se>"
+            msgs.append(parse_bytes(eml(body, subject=subject, headers=headers, sender=sender), f"{label}{i}"))
             labels.append(label)
             groups.append(f"{label}{i}")
     return msgs, labels, groups

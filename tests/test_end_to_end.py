@@ -42,5 +42,5 @@ def test_classify_samples_never_seen(trained_model: Path, tmp_path: Path) -> Non
         right[expected["label"]] += row["label"] == expected["label"]
     accuracy = sum(right.values()) / len(rows)
     assert accuracy >= 0.8, f"{accuracy:.2f} {dict(right)} of {dict(seen)}"
-    for label in LABELS:
+    for label in seen:  # the samples hold the four outreach labels; `other` is scored on real mail in the report
         assert right[label] / seen[label] >= 0.6, f"{label}: {right[label]} of {seen[label]}"

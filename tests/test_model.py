@@ -54,11 +54,27 @@ def test_train_compares_classifiers_with_grouped_folds() -> None:
     msgs, labels, groups = tiny_corpus()
     # Twice over, so each training fold still holds three of a class for the calibrator's inner folds.
     msgs, labels, groups = msgs * 2, labels * 2, groups + [g + "b" for g in groups]
-    result = train(msgs, labels, groups, ["en"] * len(msgs), folds=2)
+    result = train(msgs, labels, groups, ["en"] * len(msgs), folds=2, classifiers=("logreg", "linear_svm"))
     assert {r.classifier for r in result.runs} == {"logreg", "linear_svm"}
     assert result.chosen == max(result.runs, key=lambda r: r.macro_f1).classifier
     assert len(result.best.predictions) == len(msgs)
     assert result.pipeline.predict(msgs[:1])[0] in LABELS
+
+
+def test_real_mail_decides_and_is_scored_apart() -> None:
+    msgs, labels, groups = tiny_corpus()
+    msgs, labels, groups = msgs * 2, labels * 2, groups + [g + "b" for g in groups]
+    made = ["written"] * (len(msgs) // 2) + ["real"] * (len(msgs) // 2)
+    origins = ["written"] * (len(msgs) // 2) + ["enron"] * (len(msgs) // 4) + ["trec07p"] * (len(msgs) - 3 * len(msgs) // 4)
+    result = train(msgs, labels, groups, ["en"] * len(msgs), folds=2, classifiers=("logreg", "stacked"), made=made,
+                   origins=origins)
+    assert result.chosen == max(result.runs, key=lambda r: r.real_f1).classifier
+    assert set(result.extra["loso"]) == {"enron", "trec07p"}
+    # Leave-one-source-out tests on that source's real mail only, never on what it trained on.
+    enron = result.extra["loso"]["enron"]
+    assert {origins[i] for i in enron.index} == {"enron"}
+    assert len(result.extra["written_to_real"].index) == len(msgs) // 2
+    assert Classifier(result.pipeline, {}).predict(msgs[:2], threshold=0.0)[0].label in LABELS
 
 
 def test_reasons_carry_the_numbers_and_the_date() -> None:
