@@ -54,9 +54,6 @@ class Corpus:
     origins: np.ndarray
     languages: np.ndarray
 
-    def subset(self, mask: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(mask)
-
 
 def cross_validated(model: Any, X: Sequence[Any], corpus: Corpus, folds: int, seed: int,
                     explain: Callable[[Any, np.ndarray, np.ndarray], list[tuple[str, ...]]] | None = None,
@@ -114,7 +111,12 @@ def baseline() -> Pipeline:
                      ("clf", LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced"))])
 
 
-def score(split: Split, corpus: Corpus, mask: np.ndarray | None = None) -> float:
+def pick(split: Split, corpus: Corpus, mask: np.ndarray | None = None) -> tuple[list[str], list[str]]:
+    """True labels and predictions of the split's messages that ``mask`` (over the corpus) keeps."""
     keep = np.ones(len(split.index), dtype=bool) if mask is None else mask[split.index]
-    y = corpus.labels[split.index][keep]
-    return macro_f1(list(y), [p for p, k in zip(split.predictions, keep, strict=True) if k])
+    y = list(corpus.labels[split.index][keep])
+    return y, [p for p, k in zip(split.predictions, keep, strict=True) if k]
+
+
+def score(split: Split, corpus: Corpus, mask: np.ndarray | None = None) -> float:
+    return macro_f1(*pick(split, corpus, mask))

@@ -133,8 +133,7 @@ class TrainResult:
     groups: list[str]
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-    made: list[str] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
+    corpus: Corpus | None = None
     files: list[str] = field(default_factory=list)
 
     @property
@@ -184,11 +183,10 @@ def train(messages: list[Message], labels: list[str], groups: list[str], languag
         if (corpus.made == WRITTEN).any():
             extra["written_to_real"] = written_to_real(chosen_tail, analyzed, corpus, chosen)
             extra["written_to_real_baseline"] = written_to_real(baseline(), texts, corpus, "baseline")
-    extra["corpus"] = corpus
     fitted = chosen_tail.fit(analyzed, corpus.labels)
     pipeline = Pipeline([("analyze", analyzer), *fitted.steps])
     return TrainResult(pipeline, chosen, runs, list(labels), list(languages), list(groups), time.perf_counter() - start,
-                       extra, list(made), list(origins), list(files))
+                       extra, corpus, list(files))
 
 
 def _explainer(analyzer: MailAnalyzer, messages: list[Message], analyzed: list[AnalyzedMail], real: np.ndarray) -> Any:
@@ -269,12 +267,12 @@ class Classifier:
         self.metadata = metadata
         self.classes_ = list(pipeline.classes_)
         steps = pipeline.named_steps
-        if "features" in steps:
-            self._features, linear = steps["features"], steps["clf"]
-        else:  # stacked: the words' linear model says why, the stack decides
+        self._stacked = "features" not in steps
+        if self._stacked:  # the words' linear model says why, the stack decides
             text = steps["clf"].named_estimators_["text"]
             self._features, linear = text.named_steps["features"], text.named_steps["clf"]
-        self._stacked = "features" not in steps
+        else:
+            self._features, linear = steps["features"], steps["clf"]
         self._names = self._features.get_feature_names_out()
         self._coef = self._coefficients(linear)
 

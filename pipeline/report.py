@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from pipeline import LABELS
-from pipeline.evaluate import REAL, TRANSLATED, WRITTEN, Corpus, Split, macro_f1
+from pipeline.evaluate import REAL, TRANSLATED, WRITTEN, Corpus, Split, macro_f1, pick
 from pipeline.model import TrainResult
 
 
@@ -30,19 +30,14 @@ def _confusion(y: list[str], pred: list[str]) -> list[str]:
     return lines
 
 
-def _pick(split: Split, corpus: Corpus, mask: np.ndarray) -> tuple[list[str], list[str]]:
-    keep = mask[split.index]
-    y = list(corpus.labels[split.index][keep])
-    return y, [p for p, k in zip(split.predictions, keep, strict=True) if k]
-
-
 def _f(split: Split, corpus: Corpus, mask: np.ndarray) -> str:
-    y, pred = _pick(split, corpus, mask)
+    y, pred = pick(split, corpus, mask)
     return f"{macro_f1(y, pred):.3f}" if y else "–"
 
 
 def render(result: TrainResult, metadata: dict) -> str:
-    corpus: Corpus = result.extra["corpus"]
+    corpus = result.corpus
+    assert corpus is not None, "a report needs the corpus the model was evaluated on"
     best, base = result.best.split, result.extra["baseline"]
     assert best is not None
     made = corpus.made
@@ -96,13 +91,13 @@ def render(result: TrainResult, metadata: dict) -> str:
     for title, mask in (("real mail", real), ("written mail", written), ("translated mail", translated)):
         if not mask.any():
             continue
-        y, pred = _pick(best, corpus, mask)
+        y, pred = pick(best, corpus, mask)
         out += ["", f"## {result.chosen} on {title}: per class", "", *_table(y, pred), "", f"### Confusion matrix, {title}", "",
                 *_confusion(y, pred)]
     out += ["", "## Per language (all held-out mail of that language)", ""]
     for code in sorted(set(corpus.languages)):
         mask = corpus.languages == code
-        y, pred = _pick(best, corpus, mask)
+        y, pred = pick(best, corpus, mask)
         out += [f"### {code} ({len(y)} messages: {int((mask & real).sum())} real, {int((mask & written).sum())} written, "
                 f"{int((mask & translated).sum())} translated)", "", *_table(y, pred), ""]
     out += _mistakes(result, corpus, best)
