@@ -138,3 +138,50 @@ def test_screened_quote_start_finds_what_every_rule_on_every_line_finds() -> Non
             else:
                 lines.append(piece)
         assert _quote_start(lines, rules) == _reference_quote_start(lines, rules), lines
+
+
+# Quote headers as real clients wrote them (Enron mail of 2000-2001, from the labelled corpus's sources).
+REAL_NOTES = ('Jeff,\n\nI cannot interview Howard on Tue (business trip).\n\nVince\n\n\n\n\n'
+              '"$$$$$$$$$$$$$$$$$$$$$$$$$$$" <jjw@ziplip.com> on 02/16/2001 03:02:36 PM\n'
+              'Please respond to "$$$$$$$$$$$$$$$$$$$$$$$$$$$" <jjw@ziplip.com>\n'
+              'To: Vince.J.Kaminski@enron.com\ncc:  \nSubject: Howard Confirmation\n\n\nHi Vince, I\'m on vacation from Friday')
+REAL_NOTES_FORWARD = ("Vince - \n\nThis is the resume I told you about \n\nP\n"
+                      "----- Forwarded by Paula Corey/Enron Communications on 01/29/01 03:37 PM -----\n\n"
+                      "\tmateog@gofree.indigo.ie\n\t01/29/01 02:58 PM\n\t\t \n"
+                      "\t\t To: Paula Corey/Enron Communications@Enron Communications\n\t\t cc: \n"
+                      "\t\t Subject: Resume Forwarded at Request of Brian Mihura\n\n\n\nDear Paula:")
+REAL_OUTLOOK = ('From: "Bailey, James W" <bailejw@texaco.com>, on 11/14/2000 9:41 AM:\n\n\n\n'
+                "-----Original Message-----\nFrom: Bob Byars [mailto:bbyars@eplweb.com]\n"
+                "Sent: Tuesday, November 14, 2000 9:14 AM\nTo: Barry Groff (E-mail); Dave Hackney (E-mail)\n"
+                "Subject: FW: Fwd: Picture worth a thousand words\n\nOld text")
+REAL_FORWARD_INTRO = ("\n\n-------- Begin forwarded message ----------\n"
+                      'From: "Ram Tackett" <rtackett@abacustech.net>\nTo: <rtackett@abacustech.net>\nSubject: pictures\n')
+
+
+def test_real_lotus_notes_header_is_the_quote_start_and_names_its_author() -> None:
+    s = split_reply(REAL_NOTES)
+    assert s.new.startswith("Jeff,") and "vacation" not in s.new and "ziplip" not in s.new
+    assert "jjw@ziplip.com" in s.quote_header and "Howard Confirmation" in s.quote_header
+    assert "vacation from Friday" in s.quoted
+
+
+def test_real_notes_forward_line_and_outlook_block() -> None:
+    s = split_reply(REAL_NOTES_FORWARD)
+    assert s.new.endswith("resume I told you about \n\nP".strip()) and "Dear Paula" in s.quoted
+    assert s.quote_header.startswith("----- Forwarded by Paula Corey")
+    o = split_reply(REAL_OUTLOOK)
+    assert "Old text" in o.quoted and "Original Message" not in o.new
+    assert split_reply(REAL_FORWARD_INTRO).quote_header.startswith("-------- Begin forwarded message")
+
+
+@pytest.mark.parametrize(("header", "fields"), [
+    ("Anna Lind <anna@kvarn.se> den 2001-03-02 16:43:06", ("Till", "Kopia", "Ämne")),
+    ("Anna Lind <anna@kvarn.de> am 02.03.2001 16:43:06", ("An", "Kopie", "Betreff")),
+    ("Anna Lind <anna@kvarn.nl> op 02-03-2001 16:43:06", ("Aan", "CC", "Onderwerp")),
+    ("Anna Lind <anna@kvarn.dk> den 02.03.2001 16.43.06", ("Til", "Cc", "Emne")),
+    ("Anna Lind <anna@kvarn.no> den 02.03.2001 16:43:06", ("Til", "Kopi", "Emne")),
+])
+def test_localised_notes_headers(header: str, fields: tuple[str, str, str]) -> None:
+    text = f"Ja, gerne.\n\n{header}\n{fields[0]}: Karin Berg\n{fields[1]}:\n{fields[2]}: Intervju\n\nAlter Text"
+    s = split_reply(text)
+    assert s.new == "Ja, gerne." and "anna@kvarn" in s.quote_header and "Alter Text" in s.quoted
