@@ -3,7 +3,11 @@
 The words are the writers'; this script does what a mail client or a
 sequence tool does with them: MIME structure, charsets, transfer encodings,
 Message-IDs, threading headers, PDF/DOCX attachments, and for cold templates
-only, the mail merge (with the slips real merges make).
+only, the mail merge (with the slips real merges make). It also leaves the
+traces real clients and archives leave, no more often than real mail shows
+them: Outlook and Lotus Notes quote headers, replies without threading
+headers, few client X-Mailers, List-Unsubscribe on only some campaigns, and
+attachments stripped to stub lines (FORMAT.md, "What the renderer decides").
 
 Usage:
     python tools/corpus/render.py --check data/sources/sv [more folders]
@@ -23,6 +27,7 @@ import quopri
 import random
 import re
 import sys
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +39,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from source import Problems, Recipient, Record, read_language  # noqa: E402
+
+from pipeline.lang import load as language_data  # noqa: E402
 
 ZONES = {"en": "Europe/London", "sv": "Europe/Stockholm", "nl": "Europe/Amsterdam",
          "nb": "Europe/Oslo", "da": "Europe/Copenhagen", "de": "Europe/Berlin"}
@@ -53,9 +60,45 @@ WROTE = {"en": "On {dow}, {d} {mon} {y} at {hm}, {who} wrote:",
          "da": "Den {dow} {d}. {mon} {y} kl. {hm} skrev {who}:",
          "de": "Am {dow}, {d}. {mon} {y} um {hm} Uhr schrieb {who}:"}
 # Ordinary clients stamp their name too: without these, "has an X-Mailer"
-# would wrongly mean "bulk" in the corpus.
+# would wrongly mean "bulk" in the corpus. Real business mail carries few such
+# stamps, so an ordinary client's name (drawn here, or named by the source) is
+# kept on about one message in seven; a bulk or sequence tool named by the
+# source is always stamped.
 CLIENTS = [("X-Mailer", "Microsoft Outlook 16.0"), ("X-Mailer", "Apple Mail (2.3774.300.61.1.2)"),
            ("User-Agent", "Mozilla Thunderbird"), ("X-Mailer", "iPhone Mail (21G93)"), None, None, None, None]
+ORDINARY_CLIENTS = ("outlook", "apple mail", "thunderbird", "iphone mail", "lotus notes", "gmail")
+CLIENT_STAMP_SHARE = 0.15
+# Sequence tools add List-Unsubscribe only when set up to: it is sent for
+# about half the campaigns (threads) whose source asks for it.
+LIST_UNSUBSCRIBE_SHARE = 0.5
+# Archives and servers strip attachments and leave their names (" - cv.pdf").
+ATTACHMENT_STUB_SHARE = 1 / 3
+# A reply's Gmail-style quote header is rendered as written, or as an
+# Outlook "-----Original Message-----" block, or as a Lotus Notes header;
+# Notes sent no threading headers, so those replies keep them less often.
+QUOTE_STYLES = (("notes", 0.5), ("outlook", 0.3), ("as_written", 0.2))
+THREADING_SHARE = {"notes": 0.25, "other": 0.7}
+FULL_DOW = {"en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+            "sv": "måndag tisdag onsdag torsdag fredag lördag söndag",
+            "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+            "nb": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
+            "da": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
+            "de": "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag"}
+FULL_MON = {"en": "January February March April May June July August September October November December",
+            "sv": "januari februari mars april maj juni juli augusti september oktober november december",
+            "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+            "nb": "januar februar mars april mai juni juli august september oktober november desember",
+            "da": "januar februar marts april maj juni juli august september oktober november december",
+            "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember"}
+# Notes' To/cc/Subject lines per client language; Outlook's separator and fields are the language data's own
+# (pipeline/lang/<lang>/mail.json: the first original_message, and From/Sent/To/Subject, the first four header_fields).
+NOTES_FIELDS = {"en": ("To", "cc", "Subject"), "sv": ("Till", "Kopia", "Ämne"), "nl": ("Aan", "CC", "Onderwerp"),
+                "nb": ("Til", "Kopi", "Emne"), "da": ("Til", "Cc", "Emne"), "de": ("An", "Kopie", "Betreff")}
+WROTE_WORDS = {"wrote": "en", "skrev": "", "schreef": "nl", "schrieb": "de"}
+MONTH_NUMBER = {"jan": 1, "feb": 2, "mar": 3, "mrt": 3, "mär": 3, "apr": 4, "may": 5, "mai": 5, "maj": 5, "mei": 5,
+                "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "des": 12,
+                "dez": 12}
+REPLY_PREFIX = re.compile(r"^\s*(?:re|sv|aw|antw|vs|wg)\s*:\s*", re.I)
 MERGE_SLIPS = ["{{first_name}}", "[Name]", "%FIRSTNAME%", "*|FNAME|*", "{{ contact.first_name }}", "[First Name]"]
 PLACEHOLDER = re.compile(r"\{(first_name|last_name|company|sender_name|subject)\}")
 
@@ -118,7 +161,7 @@ def _text_part(text: str, subtype: str, charset: str, encoding: str) -> str:
             f"Content-Transfer-Encoding: {cte}\n\n{payload.rstrip()}\n")
 
 
-def _to_html(body: str, quote: str, bulk: bool, rng: random.Random, unsub: str) -> str:
+def _to_html(body: str, quote: str, bulk: bool, rng: random.Random, unsub: str, stub: str = "") -> str:
     paras = [p for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
     out = ["<html><head><meta charset=\"utf-8\"><style>p{margin:0 0 12px}</style></head><body>"]
     if bulk and rng.random() < 0.6:
@@ -127,11 +170,20 @@ def _to_html(body: str, quote: str, bulk: bool, rng: random.Random, unsub: str) 
         esc = html.escape(p).replace("\n", "<br>")
         esc = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', esc)
         out.append(f"<p>{esc}</p>")
-    if quote:
+    if quote and not any(ln.strip() and not ln.startswith(">") for ln in quote.splitlines()[1:]):
         qlines = [ln[2:] if ln.startswith("> ") else ln.lstrip(">") for ln in quote.splitlines()]
         head, rest = (qlines[0], qlines[1:]) if qlines else ("", [])
         out.append(f"<div class=\"gmail_quote\"><div>{html.escape(head)}</div><blockquote>"
                    + "<br>".join(html.escape(x) for x in rest) + "</blockquote></div>")
+    elif quote:
+        # Outlook and Notes quote below a rule, their header lines first, without ">" marks.
+        head, _, rest = quote.partition("\n\n")
+        out.append("<div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm\"><p>"
+                   + "<br>".join(html.escape(x) for x in head.splitlines()) + "</p></div>"
+                   + "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>"
+                             for p in re.split(r"\n\s*\n", rest) if p.strip()))
+    if stub:
+        out.append(f"<p>{html.escape(stub)}</p>")
     if bulk:
         if unsub:
             out.append(f"<p style=\"font-size:11px;color:#888\"><a href=\"{unsub}\">{html.escape(unsub.split('/')[2])}</a></p>")
@@ -141,10 +193,11 @@ def _to_html(body: str, quote: str, bulk: bool, rng: random.Random, unsub: str) 
     return "\n".join(out)
 
 
-def _pdf(text: str) -> bytes:
+def _pdf(text: str, when: datetime) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
+    pdf.set_creation_date(when)  # not the time of rendering: the same sources give the same bytes
     pdf.set_auto_page_break(True, 15)
     pdf.add_page()
     lines = text.splitlines()
@@ -157,7 +210,7 @@ def _pdf(text: str) -> bytes:
     return bytes(pdf.output())
 
 
-def _docx(text: str) -> bytes:
+def _docx(text: str, when: datetime) -> bytes:
     from docx import Document
 
     doc = Document()
@@ -170,14 +223,20 @@ def _docx(text: str) -> bytes:
             doc.add_paragraph(line)
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    # python-docx stamps each zip member with the time of rendering: stamp them with the message's.
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6]), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
-def _attachment(name: str, cv: str, rng: random.Random) -> str:
+def _attachment(name: str, cv: str, rng: random.Random, written: datetime) -> str:
     if name.lower().endswith(".pdf"):
-        data, ctype = _pdf(cv), "application/pdf"
+        data, ctype = _pdf(cv, written), "application/pdf"
     else:
-        data, ctype = _docx(cv), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        data, ctype = _docx(cv, written), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     try:
         name.encode("ascii")
         disp = f"attachment; filename=\"{name}\""
@@ -208,12 +267,142 @@ def _quote_block(lang: str, who: str, when: datetime, body: str, outlook: bool, 
     return head + "\n" + "\n".join("> " + ln if ln.strip() else ">" for ln in body.strip().splitlines())
 
 
+@dataclass
+class QuotedMail:
+    """What a hand-written Gmail-style quote says: who wrote the quoted mail, when, its words and client language."""
+
+    who: str
+    when: datetime
+    lines: list[str]
+    lang: str
+
+
+def _parse_gmail_quote(quote: str, lang: str, reply_when: datetime) -> QuotedMail | None:
+    """Read a quote written as "On …, Name <addr> wrote:" and "> " lines; None for any other form."""
+    lines = quote.splitlines()
+    head: list[str] = []
+    i = 0
+    while i < len(lines) and not lines[i].startswith(">"):
+        if lines[i].strip():
+            head.append(lines[i].strip())
+        i += 1
+    body = lines[i:]
+    header = " ".join(head)
+    if not head or len(head) > 2 or not header.endswith(":") or not body:
+        return None
+    if any(ln.strip() and not ln.startswith(">") for ln in body):
+        return None
+    word = re.search(r"\b(wrote|skrev|schreef|schrieb)\b", header)
+    time = re.search(r"(?<![\d.])(\d{1,2})[:.](\d{2})(?![.\d])(?:\s*([AP]M)\b)?", header)
+    year = re.search(r"\b(20\d\d)\b", header)
+    if not word or not time or not year:
+        return None
+    numeric = re.search(r"\b(\d{1,2})\.(\d{1,2})\.(20\d\d)\b", header)
+    if numeric:
+        day, month = int(numeric.group(1)), int(numeric.group(2))
+    else:
+        dm = re.search(r"\b(\d{1,2})\.?\s+([^\W\d_]{3,})", header[: time.start()])
+        md = re.search(r"\b([^\W\d_]{3,})\.?\s+(\d{1,2}),", header[: time.start()])
+        if dm and dm.group(2)[:3].lower() in MONTH_NUMBER:
+            day, month = int(dm.group(1)), MONTH_NUMBER[dm.group(2)[:3].lower()]
+        elif md and md.group(1)[:3].lower() in MONTH_NUMBER:
+            day, month = int(md.group(2)), MONTH_NUMBER[md.group(1)[:3].lower()]
+        else:
+            return None
+    hour = int(time.group(1)) % 12 + (12 if time.group(3) == "PM" else 0) if time.group(3) else int(time.group(1))
+    try:
+        when = reply_when.replace(year=int(year.group(1)), month=month, day=day, hour=hour, minute=int(time.group(2)))
+    except ValueError:
+        return None
+    if not timedelta(0) < reply_when - when < timedelta(days=90):
+        return None
+    rest = header[time.end():]
+    rest = re.sub(r"^[\s,]*(?:Uhr\s+)?(?:skrev|schreef|schrieb)?\s*", "", rest)
+    rest = re.sub(r"\s*\bwrote\s*:$|\s*:$", "", rest).strip()
+    name, addr = parseaddr(rest)
+    if "@" not in addr:
+        return None
+    quoted_lang = WROTE_WORDS[word.group(1)] or lang
+    unquoted = [ln[2:] if ln.startswith("> ") else ln[1:] for ln in body]
+    return QuotedMail(who=_plain_addr(rest), when=when, lines=unquoted, lang=quoted_lang)
+
+
+def _plain_addr(value: str) -> str:
+    """``Name <addr>`` as a quote header shows it: unencoded, unlike a mail header."""
+    name, addr = parseaddr(value)
+    return f"{name} <{addr}>" if name else addr
+
+
+def _original_subject(subject: str) -> str:
+    return REPLY_PREFIX.sub("", subject, count=1)
+
+
+def _outlook_quote(q: QuotedMail, to: str, subject: str, rng: random.Random) -> str:
+    """Outlook's "-----Original Message-----" block, in the quoting client's language."""
+    lang, w = q.lang, q.when
+    dow, mon = FULL_DOW[lang].split()[w.weekday()], FULL_MON[lang].split()[w.month - 1]
+    sent = {"en": f"{dow}, {mon} {w.day}, {w.year} {(w.hour % 12) or 12}:{w:%M} {'PM' if w.hour >= 12 else 'AM'}",
+            "sv": f"den {w.day} {mon} {w.year} {w:%H:%M}",
+            "nl": f"{dow} {w.day} {mon} {w.year} {w:%H:%M}",
+            "nb": f"{dow} {w.day}. {mon} {w.year} {w:%H:%M}",
+            "da": f"{w.day}. {mon} {w.year} {w:%H:%M}",
+            "de": f"{dow}, {w.day}. {mon} {w.year} {w:%H:%M}"}[lang]
+    name, addr = parseaddr(q.who)
+    who = f"{name} [mailto:{addr}]" if name and rng.random() < 0.5 else q.who
+    to_name, to_addr = parseaddr(to)
+    mail = language_data(lang).mail
+    fields = mail.header_fields[:4]
+    return (f"-----{mail.original_message[0]}-----\n{fields[0]}: {who}\n{fields[1]}: {sent}\n"
+            f"{fields[2]}: {to_name or to_addr}\n{fields[3]}: {_original_subject(subject)}\n\n" + "\n".join(q.lines))
+
+
+def _notes_quote(q: QuotedMail, to: str, subject: str, rng: random.Random) -> str:
+    """Lotus Notes' header: sender and date-time on one line, then To/cc/Subject, in the quoting client's language."""
+    w = q.when.replace(second=rng.randint(0, 59))
+    stamp = {"en": f"on {w:%m/%d/%Y} {(w.hour % 12) or 12:02d}:{w:%M:%S} {'PM' if w.hour >= 12 else 'AM'}",
+             "de": f"am {w:%d.%m.%Y %H:%M:%S}", "nl": f"op {w:%d-%m-%Y %H:%M:%S}"}.get(q.lang, f"den {w:%Y-%m-%d %H:%M:%S}")
+    fields = NOTES_FIELDS[q.lang]
+    return (f"{q.who} {stamp}\n{fields[0]}: {_plain_addr(to.split(';')[0])}\n{fields[1]}:\n{fields[2]}: {_original_subject(subject)}\n\n"
+            + "\n".join(q.lines))
+
+
+def restyle_quote(rec: Record, when: datetime) -> tuple[str, str]:
+    """The reply's quote as its client renders it, and that client's style ("notes", "outlook" or "as_written")."""
+    if not rec.quote:
+        return "", "as_written"
+    q = _parse_gmail_quote(rec.quote, rec.lang, when)
+    if q is None:
+        return rec.quote, "as_written"
+    rng = random.Random(_hash(rec.id, "quote"))
+    pick, style = rng.random(), "as_written"
+    for name, share in QUOTE_STYLES:
+        if pick < share:
+            style = name
+            break
+        pick -= share
+    if style == "notes":
+        return _notes_quote(q, rec.headers["from"], rec.headers["subject"], rng), style
+    if style == "outlook":
+        return _outlook_quote(q, rec.headers["from"], rec.headers["subject"], rng), style
+    return rec.quote, style
+
+
+def _is_bulk_tool(mailer: str) -> bool:
+    return not any(name in mailer.lower() for name in ORDINARY_CLIENTS)
+
+
 def build(r: Rendered, rec: Record, to: str, extra: list[tuple[str, str]], quote: str, rng: random.Random) -> bytes:
     h = rec.headers
     style = h.get("style", "plain")
     charset = h.get("charset", "utf-8")
     encoding = h.get("encoding") or rng.choice(["qp", "qp", "8bit", "base64"])
     bulk = h.get("list_unsubscribe") == "yes"
+    # What a sequence tool, a client or an archive did to this message, decided per thread or message.
+    send_list_unsubscribe = random.Random(_hash(r.group, "list-unsubscribe")).random() < LIST_UNSUBSCRIBE_SHARE
+    stamp = random.Random(_hash(r.file, "x-mailer"))
+    stub = ""
+    if h.get("attachment") and random.Random(_hash(r.file, "attachment")).random() < ATTACHMENT_STUB_SHARE:
+        stub = " - " + h["attachment"]
     sender_domain = parseaddr(r.sender)[1].rpartition("@")[2]
     unsub = f"https://{sender_domain}/unsubscribe?u={_hash(r.file)[:10]}" if bulk else ""
     headers = [("From", _addr_header(r.sender)), ("To", _addr_header(to))]
@@ -226,32 +415,36 @@ def build(r: Rendered, rec: Record, to: str, extra: list[tuple[str, str]], quote
         subj = Header(r.subject, "utf-8").encode()
     headers += [("Subject", subj), ("Date", format_datetime(r.when)), ("Message-ID", r.message_id), ("MIME-Version", "1.0")]
     headers += extra
-    if bulk:
+    if bulk and send_list_unsubscribe:
         headers += [("List-Unsubscribe", f"<{unsub}>, <mailto:unsubscribe@{sender_domain}>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
-    if h.get("x_mailer"):
-        headers.append(("X-Mailer", h["x_mailer"]))
-    else:
-        client = rng.choice(CLIENTS)
-        if client:
-            headers.append(client)
+    named = h.get("x_mailer", "")
+    client = None if named else rng.choice(CLIENTS)
+    if named and _is_bulk_tool(named):
+        headers.append(("X-Mailer", named))
+    elif stamp.random() < CLIENT_STAMP_SHARE:
+        headers.append(("X-Mailer", named) if named else client or stamp.choice([c for c in CLIENTS if c]))
     text = r.body.rstrip() + "\n"
     if quote:
         text += "\n" + quote.rstrip() + "\n"
+    if stub:
+        text += "\n" + stub + "\n"
     if style == "html_only":
-        body_part = _text_part(_to_html(r.body, quote, bulk, rng, unsub), "html", charset, encoding)
+        body_part = _text_part(_to_html(r.body, quote, bulk, rng, unsub, stub), "html", charset, encoding)
     elif style == "html":
         boundary = "alt_" + _hash(r.file, "alt")[:16]
         body_part = (f"Content-Type: multipart/alternative; boundary=\"{boundary}\"\n\n--{boundary}\n"
                      + _text_part(text, "plain", charset, encoding)
-                     + f"--{boundary}\n" + _text_part(_to_html(r.body, quote, bulk, rng, unsub), "html", charset, encoding)
+                     + f"--{boundary}\n" + _text_part(_to_html(r.body, quote, bulk, rng, unsub, stub), "html", charset, encoding)
                      + f"--{boundary}--\n")
     else:
         body_part = _text_part(text, "plain", charset, encoding)
-    if h.get("attachment"):
+    if h.get("attachment") and not stub:
+        dates = random.Random(_hash(r.file, "cv-file"))
+        cv_saved = r.when - timedelta(days=dates.randint(1, 40), minutes=dates.randint(0, 900))
         boundary = "mix_" + _hash(r.file, "mix")[:16]
         body_part = (f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\n\n--{boundary}\n" + body_part
-                     + f"--{boundary}\n" + _attachment(h["attachment"], rec.cv, rng) + f"--{boundary}--\n")
+                     + f"--{boundary}\n" + _attachment(h["attachment"], rec.cv, rng, cv_saved) + f"--{boundary}--\n")
     head = "".join(f"{k}: {v}\n" for k, v in headers)
     return (head + body_part).encode("utf-8")
 
@@ -296,8 +489,12 @@ class Renderer:
                      message_id=_msgid(rec.id, sender_addr), sender=h["from"], owner=owner, subject=h["subject"],
                      when=_when(rec.lang, h["date"]), body=rec.body, **self._common(rec))
         extra: list[tuple[str, str]] = []
+        quote, quote_style = restyle_quote(rec, r.when)
+        # Many clients (Lotus Notes, most of all) sent replies without threading headers.
+        share = THREADING_SHARE["notes" if quote_style == "notes" else "other"]
+        threaded = random.Random(_hash(rec.id, "threading")).random() < share
         target = h.get("in_reply_to")
-        if target and h.get("no_threading") != "yes":
+        if target and h.get("no_threading") != "yes" and threaded:
             owner_addr = parseaddr(owner)[1]
             if target == "owner":
                 owner_msg = _msgid(rec.id + "/owner", owner_addr)
@@ -308,7 +505,7 @@ class Renderer:
                 owner_msg = _msgid(rec.id + "/owner", owner_addr)
                 refs.append(owner_msg)
                 extra = [("In-Reply-To", owner_msg), ("References", " ".join(refs))]
-        r.data = build(r, rec, h["to"], extra, rec.quote, rng)
+        r.data = build(r, rec, h["to"], extra, quote, rng)
         return r
 
     def _references(self, r: Rendered) -> list[str]:
@@ -452,10 +649,12 @@ def render_all(folders: list[Path], out: Path, flat: bool) -> int:
     # Real and translated mail shares the folder and the manifest: only what was rendered before is replaced.
     kept = _not_rendered(out / "MANIFEST.csv") if not flat else []
     kept_files = {row["file"] for row in kept}
+    # Only messages are removed: the manifest is rewritten below, and other files (the data card,
+    # SECOND_READER.csv) are not the renderer's.
     if out.exists():
-        for child in out.rglob("*"):
+        for child in out.rglob("*.eml"):
             rel = child.relative_to(out).as_posix()
-            if child.is_file() and child.suffix in (".eml", ".csv") and rel not in kept_files:
+            if child.is_file() and rel not in kept_files:
                 child.unlink()
     for r in rendered:
         path = out / r.file
