@@ -258,7 +258,8 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         self._headers(m, signals, owner)
         self._organisation(m, signals, owner)
         self._attachments(m, signals, code)
-        stubs = _attachment_stub().findall(text)
+        # Stubs stand after the signature, where archives appended them.
+        stubs = _attachment_stub().findall(f"{text}\n{m.signature[:1000]}" if m.signature else text)
         if stubs:
             # Attachments a server or an archive stripped leave their names behind (" - resume.doc").
             signals["attachment_stub"] = 1.0
