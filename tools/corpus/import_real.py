@@ -57,6 +57,7 @@ def main() -> int:
     for old in args.out.glob("*/tr-*.eml"):
         old.unlink()
     groups: dict[str, tuple[str, str]] = {}
+    languages: dict[str, str] = {}
     for pid, lab in sorted(labels.items()):
         src = pool[pid]
         data = (args.pool_dir / f"{pid}.eml").read_bytes()
@@ -75,10 +76,11 @@ def main() -> int:
         rows.append({"file": file, "label": lab["label"], "language": code, "group": group, "made": "real", "source": source,
                      "licence": LICENCES[src["repo"]], "mixed": "no", "note": note})
         groups[pid] = (lab["label"], group)
+        languages[pid] = code
     if args.translated:
         for path in sorted(args.translated.glob("*/*.eml")):
             code, pid = path.parent.name, path.stem
-            if pid not in groups:
+            if pid not in groups or languages[pid] == code:  # a "translation" into the source's own language is a copy
                 continue
             label, group = groups[pid]
             file = f"{label}/tr-{code}-{pid}.eml"
