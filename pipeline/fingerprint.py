@@ -498,6 +498,24 @@ class TemplateIndex:
             self._add(key, message, fp, [] if fp.too_short else next(buckets))
 
     def _add(self, key: str, message: Message, fp: Fingerprint, buckets: list[int]) -> None:
+        # One message's rows go in whole or not at all: a failure half-way must not leave a member without its family,
+        # which would refuse the same message (members.key) on every later run.
+        db = self._db
+        if not db.in_transaction:
+            db.execute("BEGIN")
+        db.execute("SAVEPOINT message")
+        try:
+            self._add_rows(key, message, fp, buckets)
+        except BaseException:
+            db.execute("ROLLBACK TO message")
+            db.execute("RELEASE message")
+            raise
+        db.execute("RELEASE message")
+        self._pending += 1
+        if self._pending >= _COMMIT_EVERY:
+            self.flush()
+
+    def _add_rows(self, key: str, message: Message, fp: Fingerprint, buckets: list[int]) -> None:
         candidates = self._candidates(buckets)
         best = self._best(fp, candidates)
         template_id = best[0] if best else template_id_for(key)
@@ -515,19 +533,23 @@ class TemplateIndex:
                        (new_to, new_from, template_id))
         else:
             db.execute("INSERT INTO families VALUES (?, ?, 1, ?, ?)", (template_id, key, new_to, new_from))
-        self._pending += 1
-        if self._pending >= _COMMIT_EVERY:
-            self.flush()
 
     def _insert_addresses(self, template_id: str, recipients: set[str], senders: set[str]) -> tuple[int, int]:
         """Record the addresses in the family; return how many recipients and senders it had not seen."""
         rows = [(template_id, "to", a) for a in sorted(recipients)] + [(template_id, "from", a) for a in sorted(senders)]
         if not rows:
             return 0, 0
-        # One statement for all of them: RETURNING names the rows that were new, ignored ones return nothing.
-        added = self._db.execute(f"INSERT OR IGNORE INTO family_addresses VALUES {','.join('(?, ?, ?)' for _ in rows)} RETURNING kind",
-                                 [v for row in rows for v in row]).fetchall()
+        # A statement per chunk: RETURNING names the rows that were new, ignored ones return nothing. Chunks stay under
+        # the oldest SQLite's limit of 999 variables, whatever a hostile message's recipient list holds.
+        added: list[tuple[str]] = []
+        for start in range(0, len(rows), _ADDRESS_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ADDRESS_ROWS_PER_STATEMENT]
+            added += self._db.execute(
+                f"INSERT OR IGNORE INTO family_addresses VALUES {','.join('(?, ?, ?)' for _ in chunk)} RETURNING kind",
+                [v for row in chunk for v in row]).fetchall()
         return sum(1 for (kind,) in added if kind == "to"), sum(1 for (kind,) in added if kind == "from")
 
+
+_ADDRESS_ROWS_PER_STATEMENT = 300  # three variables a row: 900 < 999
 
 __all__ = ["Fingerprint", "TemplateIndex", "TemplateMatch", "fingerprint", "masked_tokens", "template_id_for"]

@@ -234,3 +234,32 @@ def test_a_large_family_stays_one_and_no_bucket_holds_more_than_eight(tmp_path: 
     with sqlite3.connect(path) as db:
         per_bucket = [n for (n,) in db.execute("SELECT COUNT(*) FROM buckets GROUP BY bucket")]
     assert len(per_bucket) == 32 and set(per_bucket) == {8}
+
+
+def test_a_message_to_forty_thousand_recipients_is_indexed(tmp_path: Path) -> None:
+    # One INSERT of every address once ran out of SQL variables and stopped every later run.
+    to = ", ".join(f"hr{i}@firm{i % 97}.example" for i in range(40_000))
+    # Written by hand: the stdlib's header folding takes a minute over such a list.
+    raw = f"From: a@kvarn.se\r\nTo: {to}\r\nSubject: Hej\r\n\r\n{TEMPLATES['en'].format(**FIRST)}\r\n".encode()
+    index = TemplateIndex.open(tmp_path / "t.sqlite")
+    family = index.add("blast", parse_bytes(raw, "blast"))
+    assert (family.size, family.recipients) == (1, 40_000)
+    index.close()
+
+
+def test_a_failure_half_way_leaves_nothing_of_the_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    a, b = siblings("sv")
+    index = TemplateIndex.open(tmp_path / "t.sqlite")
+    index.add("a", a)
+
+    def broken(*args: object) -> tuple[int, int]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as m:
+        m.setattr(index, "_insert_addresses", broken)
+        with pytest.raises(sqlite3.OperationalError):
+            index.add("b", b)
+    assert len(index) == 1 and index.family_of("b") is None
+    assert index.add("b", b).size == 2  # the same message goes in cleanly on the next try
+    index.flush()
+    index.close()
