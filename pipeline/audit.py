@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import lang
+from pipeline import csvsafe, lang
 from pipeline.exceptions import MailParseError
 from pipeline.fingerprint import TemplateIndex, masked_tokens, shingle_hashes
 from pipeline.mail import Address, Message, parse_bytes
@@ -96,8 +96,8 @@ class AuditRow:
         return self.template_size >= 2
 
     def as_csv(self) -> list[str]:
-        return [self.message_id, self.date, self.to, self.subject, self.label, str(self.personalization.score), self.template_id,
-                str(self.template_size), ";".join(self.findings), self.answered]
+        return csvsafe.row([self.message_id, self.date, self.to, self.subject, self.label, str(self.personalization.score),
+                            self.template_id, str(self.template_size), ";".join(self.findings), self.answered])
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,9 @@ def read_mail(raw: Iterable[RawMail]) -> tuple[list[Message], list[Failure]]:
     """Parse every message; a message that is not mail becomes a :class:`Failure`, not an exception."""
     messages, failures = [], []
     for item in raw:
+        if item.problem:
+            failures.append(Failure(item.source, item.problem))
+            continue
         try:
             messages.append(parse_bytes(item.data, item.source))
         except MailParseError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
+from pipeline import csvsafe
 from pipeline.exceptions import MailParseError
 from pipeline.fingerprint import Fingerprint, TemplateIndex
 from pipeline.mail import Message, parse_bytes
@@ -41,8 +42,8 @@ class Row:
     reasons: str
 
     def as_csv(self) -> list[str]:
-        return [self.source, self.message_id, self.date, self.sender, self.to, self.subject, self.language, self.label,
-                f"{self.confidence:.3f}", self.template_id, str(self.template_size), self.reasons]
+        return csvsafe.row([self.source, self.message_id, self.date, self.sender, self.to, self.subject, self.language, self.label,
+                            f"{self.confidence:.3f}", self.template_id, str(self.template_size), self.reasons])
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _row(m: Message, p) -> Row:
         message_id=m.message_id,
         date=m.date.isoformat() if m.date else "",
         sender=str(m.sender),
-        to=", ".join(str(a) for a in m.recipients),
+        to=_recipients_cell(m),
         subject=m.subject,
         language=p.language,
         label=p.label,
@@ -66,6 +67,16 @@ def _row(m: Message, p) -> Row:
         template_size=m.template.size if m.template else 1,
         reasons="; ".join(p.reasons),
     )
+
+
+# A blast to 40,000 people would make a megabyte cell no spreadsheet opens (Excel stops at 32,767 characters).
+MAX_RECIPIENTS_LISTED = 50
+
+
+def _recipients_cell(m: Message) -> str:
+    listed = ", ".join(str(a) for a in m.recipients[:MAX_RECIPIENTS_LISTED])
+    more = len(m.recipients) - MAX_RECIPIENTS_LISTED
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
 def index_key(m: Message) -> str:
@@ -88,6 +99,9 @@ def attach_templates(messages: list[Message], index: TemplateIndex, fps: list[Fi
 def parse_batch(batch: list[RawMail]) -> list[Message | Failure]:
     out: list[Message | Failure] = []
     for raw in batch:
+        if raw.problem:
+            out.append(Failure(raw.source, raw.problem))
+            continue
         try:
             out.append(parse_bytes(raw.data, raw.source))
         except MailParseError as exc:

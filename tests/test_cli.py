@@ -139,3 +139,15 @@ def test_template_families_in_the_csv_and_across_runs(tmp_path: Path, tiny_model
     run("classify", str(tmp_path / "week1"), "--csv", str(out1), "--model", str(tiny_model), "--templates", str(index))
     again = {Path(r["source"]).stem: r for r in csv.DictReader(out1.open())}
     assert again["Karin"]["template_size"] == "4"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "a.eml").write_bytes(eml("Hi there, book a demo.", subject='=HYPERLINK("http://evil.example","x")',
+                                                 sender="@SUM(1+1) <evil@evil.example>", to="-2+3 <hr@nordvik.se>"))
+    out = tmp_path / "out.csv"
+    assert run("classify", str(tmp_path / "mail"), "--csv", str(out), "--model", str(tiny_model)).exit_code == 0
+    row = dict(zip(CSV_COLUMNS, list(csv.reader(out.open()))[1], strict=True))
+    assert row["subject"].startswith("'=HYPERLINK(")
+    for name, value in row.items():
+        assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
