@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,17 @@ _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]", re.M)
 _MAIL_SUFFIXES = {".eml", ".msg", ".mail", ""}
 
 
+# A message file larger than this is reported and skipped, never read: real mail, attachments included, stays far below.
+MAX_FILE_BYTES = 50_000_000
+
+
 @dataclass(frozen=True)
 class RawMail:
+    """The bytes of one message, or, for an entry that could not be read as mail, why (``problem``)."""
+
     source: str
     data: bytes
+    problem: str = ""
 
 
 def looks_like_mail(head: bytes) -> bool:
@@ -91,12 +99,41 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
     return checked
 
 
+def _unreadable(path: str) -> str:
+    """Why ``path`` cannot be read as a message file, or "" when it can.
+
+    Judged before opening: opening a FIFO blocks for ever, and reading a device or a link to one never ends.
+    """
+    try:
+        st = os.stat(path)  # follows links: a dangling or looping one raises
+    except OSError as exc:
+        if os.path.islink(path):
+            return "a symbolic link that leads nowhere (dangling or looping)"
+        return exc.strerror or "cannot be read"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a FIFO, device or socket)"
+    return ""
+
+
 def _read_file(path: str) -> Iterator[RawMail]:
+    if problem := _unreadable(path):
+        yield RawMail(path, b"", problem)
+        return
     # One open per message file: the mbox test reads the same first bytes the message starts with. Unbuffered,
     # since the rest is read in one call anyway.
+    try:
+        yield from _read_regular(path)
+    except OSError as exc:  # gone or changed since the check
+        yield RawMail(path, b"", exc.strerror or "cannot be read")
+
+
+def _read_regular(path: str) -> Iterator[RawMail]:
     with open(path, "rb", buffering=0) as fh:
         head = fh.read(5)
-        data = b"" if head == b"From " else head + fh.read()
+        if head != b"From " and os.fstat(fh.fileno()).st_size > MAX_FILE_BYTES:  # an mbox may be any size
+            yield RawMail(path, b"", f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
+            return
+        data = b"" if head == b"From " else head + fh.read(MAX_FILE_BYTES)
     if head == b"From ":
         yield from read_mbox(Path(path))
     else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from conftest import eml
+from conftest import cli, eml
 
+from pipeline import sources
 from pipeline.exceptions import SourceError
 from pipeline.sources import _suffix, check_paths, iter_mail
 
@@ -73,3 +75,32 @@ def test_folder_sources_are_path_strings(tmp_path: Path) -> None:
     (tmp_path / "sub" / "one.eml").write_bytes(eml("one"))
     (tmp_path / "sub" / "cv.pdf").write_bytes(b"%PDF")
     assert [m.source for m in iter_mail([tmp_path])] == [str(Path(tmp_path, "sub", "one.eml"))]
+
+
+def test_entries_that_are_not_mail_are_reported_and_skipped(tmp_path: Path) -> None:
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "good.eml").write_bytes(b"From: a@x.se\nSubject: hi\n\nHello\n")
+    (box / "dangling.eml").symlink_to(box / "nowhere.eml")
+    (box / "loop.eml").symlink_to(box / "loop.eml")
+    (box / "zero.eml").symlink_to("/dev/zero")
+    os.mkfifo(box / "fifo.eml")
+    (box / "huge.eml").write_bytes(b"From: a@x.se\n\n" + b"x" * (sources.MAX_FILE_BYTES + 1))
+    got = {os.path.basename(r.source): r for r in iter_mail([box])}  # returns: a FIFO or /dev/zero would hang here
+    assert got["good.eml"].data.startswith(b"From: a@x.se") and not got["good.eml"].problem
+    assert "leads nowhere" in got["dangling.eml"].problem and "leads nowhere" in got["loop.eml"].problem
+    assert "not a regular file" in got["zero.eml"].problem and "not a regular file" in got["fifo.eml"].problem
+    assert "larger than" in got["huge.eml"].problem and got["huge.eml"].data == b""
+
+
+def test_classify_reports_them_and_classifies_the_rest(tmp_path: Path, tiny_model: Path) -> None:
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "good.eml").write_bytes(b"From: a@x.se\nTo: b@y.se\nSubject: hi\n\nHello, book a demo with us.\n")
+    (box / "dangling.eml").symlink_to(box / "nowhere.eml")
+    os.mkfifo(box / "fifo.eml")
+    out = tmp_path / "out.csv"
+    result = cli("classify", str(box), "--csv", str(out), "--model", str(tiny_model))
+    assert result.exit_code == 1, result.output  # some entries could not be read: reported, the rest classified
+    assert "dangling.eml" in result.output and "fifo.eml" in result.output
+    assert len(out.read_text().splitlines()) == 2
