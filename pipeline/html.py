@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -17,6 +18,16 @@ _BLOCK_TAGS = ("p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6",
 _BLOCK_SELECTOR = ", ".join(_BLOCK_TAGS)
 _TRACKER_URL = re.compile(r"(?:open|track|pixel|beacon|/o/|/e/o|wf/open|/t\.gif|spacer)", re.I)
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*\n(?:[ \t\xa0]*\n)+")
+# Budgets against hostile markup: what makes a message a pitch or a reply is in its first pages, and marking quotes
+# and blocks node by node costs time that grows faster than the nesting (a million nested <div> took minutes).
+MAX_HTML_CHARS = 300_000
+MAX_QUOTES = 100
+MAX_BLOCKS = 5_000
+# The parser itself slows with depth (60,000 unclosed <div> took 8 s): markup that leaves more elements open than
+# any real mail is read with its tags stripped instead of parsed.
+MAX_UNCLOSED = 3_000
+_OPENING = re.compile(r"<(?!(?:br|img|meta|hr|input|link|wbr|area|col|base|source|p|li|td|tr|th|option)\b)[a-zA-Z]")
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,9 @@ def html_to_text(html: str) -> tuple[str, HtmlSignals]:
     >>> html_to_text("<p>Hi <b>Anna</b></p><img src='x' width=1 height=1>")[0]
     'Hi Anna'
     """
+    html = html[:MAX_HTML_CHARS]
+    if len(_OPENING.findall(html)) - html.count("</") > MAX_UNCLOSED:
+        return _BLANK_LINES.sub("\n\n", unescape(_TAG.sub("\n", html))).strip(), HtmlSignals()
     tree = LexborHTMLParser(html)
     images = tree.css("img")
     signals = HtmlSignals(
@@ -51,14 +65,18 @@ def html_to_text(html: str) -> tuple[str, HtmlSignals]:
     )
     for node in tree.css("script, style, head, title"):
         node.decompose()
-    # Quoted HTML replies keep their quote marks so the quote splitter sees them.
-    for quote in tree.css("blockquote"):
+    # Quoted HTML replies keep their quote marks so the quote splitter sees them (real replies nest a few deep).
+    quotes = tree.css("blockquote")
+    for quote in quotes if len(quotes) <= MAX_QUOTES else ():
         text = quote.text(separator="\n")
         quoted = "\n".join("> " + line for line in text.splitlines() if line.strip())
         quote.replace_with("\n" + quoted + "\n")
-    for node in tree.css(_BLOCK_SELECTOR):
+    blocks = tree.css(_BLOCK_SELECTOR)
+    few = len(blocks) <= MAX_BLOCKS
+    for node in blocks if few else ():
         node.insert_after("\n")
     body = tree.body or tree.root
-    text = body.text(separator="") if body is not None else ""
+    # Past the budget, lexbor puts a line break between all text nodes itself, in C.
+    text = body.text(separator="" if few else "\n") if body is not None else ""
     text = "\n".join(line.strip() for line in text.replace("\r", "").splitlines())
     return _BLANK_LINES.sub("\n\n", text).strip(), signals

@@ -223,3 +223,16 @@ def test_forked_workers_keep_smaller_word_tables() -> None:
     vec.transform(["Hej Erik"])
     assert pipeline.features._word_kinds().size == pipeline.features.MAX_KNOWN_WORDS > pipeline.features.MAX_KNOWN_WORDS_FORKED
     assert vec.__dict__["_known_by_word"].size == CountingTfidfVectorizer.CACHED_WORDS > CountingTfidfVectorizer.CACHED_WORDS_FORKED
+
+
+def test_a_huge_docx_is_inflated_only_to_the_cap() -> None:
+    import io
+    import zipfile
+
+    from pipeline import attachments
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b"<w:t>Experience</w:t>" + b" " * (attachments.MAX_XML_BYTES * 3))
+    assert len(buf.getvalue()) < attachments.MAX_BYTES  # small on the wire, three times the cap inflated
+    assert attachments.extract_text(buf.getvalue(), "docx").startswith("Experience")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.html import _BLANK_LINES, _BLOCK_TAGS, html_to_text
@@ -51,3 +52,15 @@ def test_one_pass_block_tags_match_per_tag_passes() -> None:
 def test_block_tags_end_lines() -> None:
     # The line break goes after each block element, not before it.
     assert html_to_text("<div>a<p>b</p>c</div><ul><li>d</li><li>e</li></ul>x<br>y")[0] == "ab\nc\nd\ne\nx\ny"
+
+
+@pytest.mark.parametrize("tag", ["div", "blockquote", "span"])
+def test_hostile_nesting_is_read_in_bounded_work(tag: str) -> None:
+    # A million unclosed elements once held a nightly run for six minutes; the text before them still counts.
+    text, _ = html_to_text("<p>Book a demo today</p>" + f"<{tag}>" * 1_000_000 + "tail")
+    assert text.startswith("Book a demo today")
+
+
+def test_many_real_quotes_and_blocks_keep_their_text() -> None:
+    text, _ = html_to_text("<p>Hi</p>" * 6000 + "<blockquote>old words</blockquote>")
+    assert "Hi" in text and "old words" in text
