@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import re
 import socket
@@ -46,11 +48,35 @@ _SECRETS: set[str] = set()
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 
 
+def secret_forms(secret: str, user: str = "") -> set[str]:
+    """Every form in which ``secret`` can reach a text: as it is, IMAP-quoted, escaped, and base64 (XOAUTH2).
+
+    A server may echo a password back as an IMAP quoted string (``"`` and ``\\`` escaped), an exception may show it
+    as a Python repr (``\\x`` or ``\\u`` escapes) or mis-decoded bytes, and SASL XOAUTH2 sends it inside base64.
+    """
+    utf8 = secret.encode("utf-8")
+    forms = {
+        secret,
+        secret.replace("\\", "\\\\").replace('"', '\\"'),
+        repr(secret)[1:-1],
+        repr(utf8)[2:-1],
+        utf8.decode("latin-1"),
+        json.dumps(secret)[1:-1],
+        base64.b64encode(utf8).decode(),
+        base64.b64encode(f"user={user}\x01auth=Bearer {secret}\x01\x01".encode()).decode(),
+    }
+    return {f for f in forms if len(f) >= 3}
+
+
+def remember_secret(secret: str, user: str = "") -> None:
+    """From now on, :func:`redact` removes ``secret`` in every form."""
+    _SECRETS.update(secret_forms(secret, user))
+
+
 def redact(text: str) -> str:
     """Remove every secret this process has handled from ``text`` (defence in depth for logs and errors)."""
-    for secret in _SECRETS:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # a longer form may hold a shorter one
+        text = text.replace(secret, "***")
     return text
 
 
@@ -288,6 +314,9 @@ class ImapSession:
         # "UID n:*" also matches the highest UID when it is below n (RFC 3501), hence the filter.
         return [u for u in self._call("SEARCH", self.client.search, ["UID", f"{uid}:*"]) if u >= uid]
 
+    def search_keyword(self, keyword: str) -> list[int]:
+        return list(self._call("SEARCH", self.client.search, ["KEYWORD", keyword]))
+
     def search_message_id(self, message_id: str) -> list[int]:
         return list(self._call("SEARCH", self.client.search, ["HEADER", "Message-ID", message_id]))
 
@@ -366,7 +395,7 @@ class ImapSession:
 def open_session(account: Account, *, connect: Callable[[Account], IMAPClient] | None = None) -> ImapSession:
     """Connect, secure, and log in (LOGIN, or SASL XOAUTH2 with a token from ``oauth2_token_command``)."""
     secret = resolve_secret(account)
-    _SECRETS.add(secret)
+    remember_secret(secret, account.user)
     client = (connect or _connect)(account)
     session = ImapSession(account, client)
     where = f"account '{account.name}'"

@@ -120,3 +120,22 @@ def test_secrets_from_env_and_command(tmp_path, monkeypatch):
     with pytest.raises(AuthError) as info:
         resolve_secret(failing.accounts[0])
     assert "exit code 3" in str(info.value) and "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize("password", ['pa"ss\\word', "ünïcødé-pässwörd", 'a\\"b"\\\\c'])
+def test_every_form_of_a_secret_is_redacted(password):
+    import base64
+    import json
+
+    from pipeline.imap import redact, remember_secret
+
+    remember_secret(password, "hr@example.com")
+    quoted = password.replace("\\", "\\\\").replace('"', '\\"')
+    sasl = base64.b64encode(f"user=hr@example.com\x01auth=Bearer {password}\x01\x01".encode()).decode()
+    echoes = [f'a001 NO [AUTHENTICATIONFAILED] "{quoted}" rejected', f"LoginError({password.encode()!r})", repr(password),
+              json.dumps({"pw": password}), password.encode().decode("latin-1"), f"AUTHENTICATE XOAUTH2 {sasl}",
+              base64.b64encode(password.encode()).decode()]
+    for text in echoes:
+        cleaned = redact(text)
+        assert password not in cleaned and quoted not in cleaned and sasl not in cleaned, cleaned
+        assert "***" in cleaned, text
