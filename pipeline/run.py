@@ -8,9 +8,11 @@ Order of work for one folder (:meth:`Runner._folder`):
    rescanned, and a message handled before is recognised by its header
    digest or Message-ID and not acted on again.
 2. Settle what an earlier, interrupted run left ``pending`` (:meth:`Runner._recover`).
-3. SEARCH the UIDs not yet handled, FETCH them in batches (BODY.PEEK), parse
-   and classify them, and act per label: keywords first, then copies, then
-   moves. Every copy or move is written to the state as ``pending`` (with
+3. SEARCH the UIDs not yet handled (not in the state file, and not marked
+   ``$pitchsort_handled`` on the server by any run), FETCH them in batches
+   (BODY.PEEK), parse and classify them, and act per label: keywords first,
+   then copies, then moves; what stays in the folder is then marked
+   ``$pitchsort_handled``. Every copy or move is written to the state as ``pending`` (with
    the target's UIDNEXT) before the command is sent and as ``done`` after
    the server's OK, so whatever point a crash or a dropped connection hits,
    the next look at the server can tell whether the command took effect:
@@ -55,6 +57,9 @@ log = logging.getLogger(__name__)
 ALL = "all"
 MAX_DELAY = 300.0
 _ORDER = {"none": 0, "keyword": 1, "copy": 2, "move": 3}  # moves last: a moved UID is gone from the folder
+# Set on every message pitchsort has handled and left in a folder it scans: the server remembers what was done, so a
+# second state file (a second install, a restored backup) or a lost one does not act on the message again.
+HANDLED = "$pitchsort_handled"
 _PAST = {"none": "left as they were", "keyword": "keyworded", "copy": "copied", "move": "moved"}
 
 
@@ -148,6 +153,7 @@ class Runner:
         self._progress = 0
         self._todo: dict[str, int] = {}
         self._seen_folders: set[tuple[str, str]] = set()
+        self._marked: set[int] = set()  # UIDs of the folder at hand that another run marked handled
         self._csv: csv.writer | None = None  # type: ignore[valid-type]
 
     @property
@@ -245,6 +251,8 @@ class Runner:
         found = set(session.search_since(since) if since else session.search_all())
         found |= set(session.search_from_uid(scan.start_uid))
         todo = sorted(found - self.store.handled_uids(account.name, folder, validity))
+        # Marked on the server but not in this state file: handled by another run (another install, a lost state).
+        self._marked = set(session.search_keyword(HANDLED)) & set(todo) if todo and sel.allows_keyword(HANDLED) else set()
         self._todo[folder] = len(todo)
         if (account.name, folder) not in self._seen_folders:
             self._seen_folders.add((account.name, folder))
@@ -282,7 +290,11 @@ class Runner:
             if item is None:  # expunged between SEARCH and FETCH: nothing left to handle
                 continue
             earlier = self.store.seen_before(account.name, folder, sel.uidvalidity, item.message_id, item.digest)
-            if earlier:
+            if earlier is None and uid in self._marked:
+                log.info("%s UID %d %s carries %s: handled by another run; not acted on again", folder, uid,
+                         item.message_id or "(no Message-ID)", HANDLED)
+                known.append(Handled(account.name, folder, sel.uidvalidity, uid, item.message_id, item.digest, "", 0.0, "known"))
+            elif earlier:
                 log.info("%s UID %d %s: handled before as UID %d (%s, %s); not acted on again", folder, uid,
                          item.message_id or "(no Message-ID)", earlier.uid, earlier.label, earlier.action)
                 known.append(Handled(account.name, folder, sel.uidvalidity, uid, item.message_id, item.digest,
@@ -354,6 +366,9 @@ class Runner:
                 (session.move if kind == "move" else session.copy)(uids, target)
                 self.store.record_done(rows)
             self.summary.actions[kind] += len(rows)
+            if not self.dry and kind != "move" and sel.allows_keyword(HANDLED):
+                # After the state says done, so a crash here leaves nothing behind; a moved message is gone from the folder.
+                session.add_keyword(uids, HANDLED)
             if not self.dry:
                 for r in rows:
                     log.info("%s UID %d %s: %s %.2f -> %s%s", folder, r.uid, r.message_id or "(no Message-ID)", r.label,

@@ -35,7 +35,8 @@ def test_first_run_files_every_message_second_does_nothing_new_mail_once(mailbox
         if mid in flags:
             assert b"\\Seen" not in flags[mid], "BODY.PEEK must not mark mail read"
             ours = {f for f in flags[mid] if f.startswith(b"$pitchsort")}
-            assert ours == ({keyword.encode()} if kind == "keyword" else set()), (label, ours)
+            assert b"$pitchsort_handled" in ours, (label, ours)  # the server remembers what was handled
+            assert ours - {b"$pitchsort_handled"} == ({keyword.encode()} if kind == "keyword" else set()), (label, ours)
     moved = Counter(a for a in labels.values())
     assert summary.actions["move"] == moved["cold_pitch"]
     assert summary.actions["copy"] == moved["unsolicited_cv"]
@@ -204,3 +205,23 @@ def test_missing_folder_is_a_config_error(mailbox, classifier, tmp_path, bad):
     summary = imap_run(config, classifier)
     assert summary.exit_code == 2
     assert f"folder '{bad}' does not exist" in summary.errors[0]
+
+
+def test_a_second_state_file_or_a_lost_one_acts_on_nothing_twice(mailbox, classifier, corpus, tmp_path):
+    mailbox.append(corpus[:40])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_config(mailbox, tmp_path / "a")
+    done = imap_run(first, classifier)
+    assert done.exit_code == 0 and done.actions["copy"] > 0, done.line()
+    before = mailbox.census(), mailbox.flags()
+
+    second = make_config(mailbox, tmp_path / "b")  # a second install on the same mailbox: its own, empty state file
+    again = imap_run(second, classifier)
+    assert (again.exit_code, sum(again.actions.values())) == (0, 0), again.line()
+    assert (mailbox.census(), mailbox.flags()) == before
+
+    first.state.unlink()  # a lost state file
+    lost = imap_run(first, classifier)
+    assert (lost.exit_code, sum(lost.actions.values())) == (0, 0), lost.line()
+    assert mailbox.census() == before[0]
