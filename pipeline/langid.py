@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import cache
-from importlib import import_module
+from importlib.util import find_spec, module_from_spec, spec_from_file_location
 from itertools import repeat
+from pathlib import Path
 
 import numpy as np
 
@@ -36,12 +37,27 @@ def _columns() -> tuple[str, ...]:
     return (*lang.LANGUAGES, *lang.common().other_languages)
 
 
+def _stop_words(code: str) -> frozenset[str]:
+    """spaCy's stop words of a language, read from its ``stop_words.py`` alone.
+
+    Importing ``spacy.lang.fr.stop_words`` would run ``spacy.lang.fr``'s package first, whose tokenizer
+    exceptions take seconds to compile: a cost every process would pay for words it only counts.
+    """
+    spec = find_spec(f"spacy.lang.{code}")
+    if spec is None or not spec.submodule_search_locations:
+        raise LookupError(f"spaCy has no language {code!r}")
+    path = Path(next(iter(spec.submodule_search_locations))) / "stop_words.py"
+    module = module_from_spec(spec_from_file_location(f"_pitchsort_stop_words_{code}", path))  # type: ignore[arg-type]
+    module.__spec__.loader.exec_module(module)  # type: ignore[union-attr]
+    return frozenset(module.STOP_WORDS)
+
+
 @cache
 def _weights() -> tuple[dict[str, int], np.ndarray]:
     """Each telling word's row, and per row its weight for each language column."""
     owners: dict[str, set[str]] = defaultdict(set)
     for code in _columns():
-        stop = import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+        stop = _stop_words(code)
         extra = lang.load(code).markers if code in lang.LANGUAGES else frozenset()
         for word in set(stop) | extra:
             owners[word.lower()].add(code)
