@@ -155,6 +155,17 @@ def _cv_name_re() -> re.Pattern[str]:
     return re.compile(rf"(?<![a-zåäöæø])(?:{words})(?![a-zåäöæø])")
 
 
+def mailbox_owner(m: Message) -> Address:
+    """Whose mailbox a message is in: the Delivered-To mailbox, else the first recipient who is not the sender.
+
+    Bulk senders address a message to themselves and send the copies as Bcc; taking that first To as the
+    owner would make every such mail look internal and every greeting look wrong.
+    """
+    if m.delivered_to:
+        return next((a for a in m.recipients if a.email == m.delivered_to), Address("", m.delivered_to))
+    return next((a for a in m.recipients if a.email != m.sender.email), Address("", ""))
+
+
 class MailAnalyzer(TransformerMixin, BaseEstimator):
     """Turn :class:`~pipeline.mail.Message` objects into :class:`AnalyzedMail`.
 
@@ -231,11 +242,11 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             key=lambda x: (x[1], x[1] - x[2]),  # longest match first at a position
         )
         counts = Counter(label for label, _, _ in spans)
-        owner = m.recipients[0] if m.recipients else Address("", "")
+        owner = mailbox_owner(m)
         owner_names = name_parts(owner)
         company = company_token(owner)
         signals: dict[str, float] = {f"lang_{code}": 1.0}
-        signals.update(greeting_signal(doc, spans, owner_names))
+        signals.update(greeting_signal(doc, spans, owner_names, names_known=bool(owner.name.strip())))
         # CV headings count only as headings: a short line that starts with one.
         heading_lines = 0
         for label, s, _ in spans:
@@ -257,6 +268,11 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             signals["company_named"] = 1.0
         self._headers(m, signals, owner)
         self._organisation(m, signals, owner)
+        if "internal_sender" in signals:
+            # A colleague answering the owner is a reply; a colleague's new message is `other`. A linear model
+            # cannot make that AND of two signals itself.
+            answers = any(k in signals for k in ("subject_reply", "quotes_owner", "replies_to_owner"))
+            signals["internal_reply" if answers else "internal_new"] = 1.0
         self._attachments(m, signals, code)
         # Stubs stand after the signature, where archives appended them.
         stubs = _attachment_stub().findall(f"{text}\n{m.signature[:1000]}" if m.signature else text)
@@ -344,6 +360,9 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             signals["freemail_sender"] = 1.0
         if len(m.recipients) > 1:
             signals["many_recipients"] = 1.0
+        if all(a.email == m.sender.email for a in m.recipients):
+            # Addressed to the sender alone, or to no one visible: the readers were all in Bcc, as in bulk mail.
+            signals["bcc_only"] = 1.0
         if m.signature:
             signals["signature"] = 1.0
 

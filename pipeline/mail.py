@@ -74,6 +74,8 @@ class Message:
     references: tuple[str, ...] = ()
     sender: Address = Address("", "")
     recipients: tuple[Address, ...] = ()
+    # The mailbox the message was delivered to (Delivered-To, X-Original-To), when the server said.
+    delivered_to: str = ""
     subject: str = ""
     date: datetime | None = None
     bulk: BulkHeaders = BulkHeaders()
@@ -167,6 +169,16 @@ def _addresses(headers: Headers, *names: str) -> tuple[Address, ...]:
     if pairs is None:
         pairs = getaddresses([field])
     return tuple(Address(name.strip(), addr.strip().lower()) for name, addr in pairs if addr)
+
+
+def _delivered_to(headers: Headers) -> str:
+    """The final mailbox: the top Delivered-To (qmail's "mailing list x@y" names a list, not a mailbox)."""
+    for name in ("Delivered-To", "X-Original-To"):
+        value = _header(headers, name).strip()
+        if value and " " not in value:
+            found = _addresses(headers, name)
+            return found[0].email if found else ""
+    return ""
 
 
 def decode_payload(data: bytes, charset: str | None) -> str:
@@ -275,6 +287,7 @@ def _parse(raw: bytes, source: str) -> Message:
         references=tuple(_MSGID.findall(_header(h, "References"))),
         sender=senders[0] if senders else Address("", ""),
         recipients=_addresses(h, "To", "Cc"),
+        delivered_to=_delivered_to(h),
         subject=_header(h, "Subject"),
         date=_date(h),
         bulk=BulkHeaders(

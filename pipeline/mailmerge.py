@@ -79,11 +79,22 @@ def has_merge_field(subject: str, text: str) -> bool:
     return bool(_MERGE_BRACES.search(scan) or _merge_field_re().search(scan) or _BLANK_NAME.match(text[:60]))
 
 
-def greeting_signal(doc: Any, spans: list[tuple[str, int, int]], recipient_names: set[str]) -> dict[str, float]:
+def _names_match(word: str, names: set[str]) -> bool:
+    """``word`` is one of ``names``, or shares its first five letters with one (``Kaminski`` and ``vkamins@``)."""
+    w, folded = fold(word), {fold(n) for n in names}
+    if w in folded:
+        return True
+    return len(w) >= 5 and any(len(n) >= 5 and (w[:5] in n or n[:5] in w) for n in folded)
+
+
+def greeting_signal(doc: Any, spans: list[tuple[str, int, int]], recipient_names: set[str], *,
+                    names_known: bool = True) -> dict[str, float]:
     """Classify the opening of a spaCy ``doc`` from its rule ``spans`` (label, start, end), sorted by position.
 
     One signal: ``greet_generic``, ``greet_recipient_name``, ``greet_other_name``,
-    ``greet_name_unverified`` (no recipient name to compare with) or ``greet_none``.
+    ``greet_name_unverified`` (no recipient name to compare with) or ``greet_none``. When
+    ``names_known`` is false the names come from an address alone (``vkamins@``, ``jobs2@``), which
+    cannot prove a greeting wrong: a name that does not match it is unverified, not someone else's.
     """
     titles = lang.common().name_titles
     limit = 200
@@ -109,9 +120,9 @@ def greeting_signal(doc: Any, spans: list[tuple[str, int, int]], recipient_names
             return {"greet_generic": 1.0}
         if not recipient_names:
             return {"greet_name_unverified": 1.0}
-        if any(n.lower() in recipient_names for n in names):
+        if any(_names_match(n, recipient_names) for n in names):
             return {"greet_recipient_name": 1.0}
-        return {"greet_other_name": 1.0}
+        return {"greet_other_name": 1.0} if names_known else {"greet_name_unverified": 1.0}
     return {"greet_none": 1.0}
 
 

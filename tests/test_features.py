@@ -236,3 +236,36 @@ def test_a_huge_docx_is_inflated_only_to_the_cap() -> None:
         zf.writestr("word/document.xml", b"<w:t>Experience</w:t>" + b" " * (attachments.MAX_XML_BYTES * 3))
     assert len(buf.getvalue()) < attachments.MAX_BYTES  # small on the wire, three times the cap inflated
     assert attachments.extract_text(buf.getvalue(), "docx").startswith("Experience")
+
+
+def test_bulk_addressed_to_its_sender_is_not_internal() -> None:
+    """Readers in Bcc: the To names the sender, who is not the mailbox owner."""
+    got = signals("Dear Colleague,\nRegister now for the 2001 energy conference.", sender="events@iafe.org",
+                  to="events@iafe.org")
+    assert got.get("bcc_only") == 1.0
+    assert "internal_sender" not in got and "internal_only" not in got
+
+
+def test_delivered_to_names_the_owner() -> None:
+    m = parse_bytes(eml("Hi,\nquick question about the budget.", sender="ola@nordvik.se", to="all-staff@lists.example",
+                        headers={"Delivered-To": "karin.berg@nordvik.se"}))
+    assert m.delivered_to == "karin.berg@nordvik.se"
+    got = MailAnalyzer().fit([m]).transform([m])[0].signals
+    assert got.get("internal_sender") == 1.0 and got.get("internal_new") == 1.0 and "bcc_only" not in got
+
+
+def test_colleague_answering_is_an_internal_reply() -> None:
+    got = signals("Sure, Thursday works.", sender="Ola Nord <ola@nordvik.se>", subject="Re: Interview with Sofia")
+    assert got.get("internal_reply") == 1.0 and "internal_new" not in got
+
+
+@pytest.mark.parametrize(("to", "expected"), [
+    # The address alone cannot prove a name wrong: someone else's name is unverified, not a slip.
+    ("vkamins@enron.com", "greet_recipient_name"),  # Kaminski: the address holds the name's first five letters
+    ("jobs2@enron.com", "greet_name_unverified"),
+    ("Vince Kaminski <vkamins@enron.com>", "greet_recipient_name"),
+    ("Sofia Lund <sofia.lund@enron.com>", "greet_other_name"),
+])
+def test_greeting_judged_against_what_the_recipient_is_called(to: str, expected: str) -> None:
+    got = signals("Dear Dr. Kaminski,\nI am sending my resume.", to=to)
+    assert got.get(expected) == 1.0, got
