@@ -14,6 +14,8 @@ import logging
 import re
 import zipfile
 
+from pipeline import budget
+
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -82,15 +84,19 @@ def _docx_text(data: bytes) -> str:
 
 
 def extract_text(data: bytes, kind: str) -> str:
-    """The text of a PDF or DOCX attachment, or ``""`` when it cannot be read.
+    """The text of a PDF or DOCX attachment, or ``""`` when it cannot be read within its budget.
 
-    Never raises: a broken attachment is a fact about the mail, not an error.
+    Never raises: a broken attachment is a fact about the mail, not an error. PDFs are read by pdfium, C++
+    that no alarm interrupts, so in a child process with its own time and memory limits.
     """
     if kind not in ("pdf", "docx") or len(data) > MAX_BYTES:
         return ""
     try:
-        text = _pdf_text(data) if kind == "pdf" else _docx_text(data)
-    except Exception as exc:  # noqa: BLE001 - pypdf/python-docx raise many types on bad files
+        text = budget.in_child(_pdf_text, data) if kind == "pdf" else _docx_text(data)
+    except budget.OverBudget as exc:
+        log.info("%s attachment not read: %s", kind, exc)
+        return ""
+    except Exception as exc:  # noqa: BLE001 - pdfium and zipfile raise many types on bad files
         log.debug("attachment unreadable as %s: %s", kind, exc)
         return ""
     return text[:MAX_CHARS]

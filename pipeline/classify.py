@@ -65,7 +65,7 @@ def _row(m: Message, p) -> Row:
         confidence=p.confidence,
         template_id=m.template.template_id if m.template else "",
         template_size=m.template.size if m.template else 1,
-        reasons="; ".join(p.reasons),
+        reasons="; ".join((f"read in part: {m.partial}", *p.reasons) if m.partial else p.reasons),
     )
 
 

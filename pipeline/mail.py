@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import email
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message as StdMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from pipeline import budget
 from pipeline.attachments import extract_text, kind_of
 from pipeline.exceptions import MailParseError
 from pipeline.html import HtmlSignals, html_to_text
@@ -86,6 +87,8 @@ class Message:
     html_only: bool = False
     html: HtmlSignals = HtmlSignals()
     attachments: tuple[Attachment, ...] = field(default=())
+    # Why only part of the message was read (over its time budget), or "" when it was read whole.
+    partial: str = ""
     # The template family the message belongs to among the mail seen so far;
     # set by the caller that keeps the index (classify, run, train), not by parsing.
     template: TemplateMatch | None = None
@@ -260,11 +263,32 @@ def parse_bytes(raw: bytes, source: str = "") -> Message:
     if not raw.strip():
         raise MailParseError(f"{source}: empty file")
     try:
-        return _parse(raw, source)
+        try:
+            with budget.time_limit(budget.PARSE_SECONDS):
+                return _parse(raw, source)
+        except budget.OverBudget as exc:
+            # Classified from what can be read in time; the row says so.
+            with budget.time_limit(budget.PARSE_SECONDS):
+                return replace(_parse(_start_of(raw), source), partial=f"parsing took {exc}; read its header and start")
+    except budget.OverBudget as exc:
+        raise MailParseError(f"{source}: not read within its budget ({exc})") from exc
     except MailParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed message is reported and skipped, never crashes a run
         raise MailParseError(f"{source}: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+# What is read of a message over its time budget: the start of its header and of its body.
+START_HEADER_BYTES = 64 * 1024
+START_BODY_BYTES = 8 * 1024
+
+
+def _start_of(raw: bytes) -> bytes:
+    end = min((i for i in (raw.find(b"\r\n\r\n", 0, START_HEADER_BYTES), raw.find(b"\n\n", 0, START_HEADER_BYTES)) if i >= 0),
+              default=-1)
+    if end < 0:  # a header longer than the budget: keep its whole lines, no body
+        return raw[: raw.rfind(b"\n", 0, START_HEADER_BYTES) + 1] + b"\n"
+    return raw[: end + START_BODY_BYTES]
 
 
 def _parse(raw: bytes, source: str) -> Message:
