@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from pipeline import NEVER_MOVED
+from pipeline import NEVER_MOVED, UNCERTAIN
 from pipeline.classify import CSV_COLUMNS, Failure, Row, classify_batch
-from pipeline.config import Account, Action, Config
+from pipeline.config import Account, Action, Config, default_keyword
 from pipeline.exceptions import AuthError, ConfigError, ImapConnectionLost, ImapError, PipelineError
 from pipeline.fingerprint import TemplateIndex
 from pipeline.imap import Fetched, ImapSession, RedactingFilter, Selected, open_session
@@ -60,6 +60,9 @@ _ORDER = {"none": 0, "keyword": 1, "copy": 2, "move": 3}  # moves last: a moved 
 # Set on every message pitchsort has handled and left in a folder it scans: the server remembers what was done, so a
 # second state file (a second install, a restored backup) or a lost one does not act on the message again.
 HANDLED = "$pitchsort_handled"
+# A message that cannot be read in this many runs in a row is given up: keyworded uncertain and not fetched again
+# until it changes (a new UID), so that exit 1 keeps meaning that something new went wrong.
+GIVE_UP_RUNS = 3
 _PAST = {"none": "left as they were", "keyword": "keyworded", "copy": "copied", "move": "moved"}
 
 
@@ -79,7 +82,9 @@ class Summary:
     new: int = 0
     actions: Counter[str] = field(default_factory=Counter)
     known: int = 0
-    unreadable: int = 0
+    unreadable: int = 0  # new tonight: exit 1
+    still_unreadable: int = 0  # unreadable in an earlier run too, already reported
+    gave_up: int = 0
     not_handled: int = 0
     recovered: int = 0
     errors: list[str] = field(default_factory=list)  # configuration and authentication: exit 2
@@ -103,6 +108,10 @@ class Summary:
             parts.append(f"{self.recovered} settled from an interrupted run")
         if self.unreadable:
             parts.append(f"{self.unreadable} unreadable (left in place)")
+        if self.still_unreadable:
+            parts.append(f"{self.still_unreadable} still unreadable (reported before)")
+        if self.gave_up:
+            parts.append(f"{self.gave_up} given up after {GIVE_UP_RUNS} runs unreadable (keyworded uncertain, not fetched again)")
         if self.not_handled:
             parts.append(f"{self.not_handled} not handled (retried next run)")
         if self.problems or self.errors:
@@ -315,14 +324,37 @@ class Runner:
         plans: list[tuple[Fetched, Row]] = []
         for item, result in zip(fresh, results, strict=True):
             if isinstance(result, Failure):
-                self.summary.unreadable += 1
-                log.warning("%s UID %d %s could not be parsed (%s); left untouched, tried again next run", folder, item.uid,
-                            item.message_id or "(no Message-ID)", result.reason)
+                self._unreadable(session, account, folder, sel, item, result.reason)
                 continue
             if self._csv is not None:
                 self._csv.writerow(result.as_csv())
             plans.append((item, result))
         self._act(session, account, folder, sel, plans)
+
+    def _unreadable(self, session: ImapSession, account: Account, folder: str, sel: Selected, item: Fetched,
+                    reason: str) -> None:
+        runs = self.store.record_failure(account.name, folder, sel.uidvalidity, item.uid, item.digest, reason)
+        who = f"{folder} UID {item.uid} {item.message_id or '(no Message-ID)'}"
+        if runs < GIVE_UP_RUNS:
+            if runs == 1:
+                self.summary.unreadable += 1
+                log.warning("%s could not be parsed (%s); left untouched, tried again next run", who, reason)
+            else:
+                self.summary.still_unreadable += 1
+                log.info("%s could not be parsed in %d runs in a row (%s); given up after %d", who, runs, reason, GIVE_UP_RUNS)
+            return
+        action = self.config.actions.get(UNCERTAIN, Action("none"))
+        keyword = action.keyword if action.action == "keyword" else default_keyword(UNCERTAIN)
+        self.summary.gave_up += 1
+        log.warning("%s could not be parsed in %d runs in a row (%s); given up: keyword %s, not fetched again until it "
+                    "changes", who, runs, reason, keyword)
+        if self.dry:
+            return
+        row = Handled(account.name, folder, sel.uidvalidity, item.uid, item.message_id, item.digest, UNCERTAIN, 0.0, "gave_up")
+        self.store.record_done([row])
+        for flag in (keyword, HANDLED):
+            if sel.allows_keyword(flag):
+                session.add_keyword([item.uid], flag)
 
     def _action_for(self, label: str) -> Action:
         action = self.config.actions.get(label, Action("none"))

@@ -93,6 +93,15 @@ def _initial(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX learned_digest ON learned (digest)")
 
 
+@migration("0002_failures")
+def _failures(db: sqlite3.Connection) -> None:
+    # Messages that could not be read, and in how many runs in a row: a poison message is given up, not fetched forever.
+    db.execute("""CREATE TABLE failures (
+        account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+        digest TEXT NOT NULL, reason TEXT NOT NULL, runs INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL,
+        PRIMARY KEY (account, folder, uidvalidity, uid))""")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -240,6 +249,21 @@ class Store:
         return rows[0] if rows else None
 
     # -- learning --------------------------------------------------------------------------------------------------
+    def record_failure(self, account: str, folder: str, uidvalidity: int, uid: int, digest: str, reason: str) -> int:
+        """Count one more run in which this message could not be read; return how many in a row.
+
+        A message whose bytes changed (another digest under the same UID) starts again at one.
+        """
+        with self.atomic() as db:
+            row = db.execute("SELECT digest, runs FROM failures WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
+                             (account, folder, uidvalidity, uid)).fetchone()
+            runs = row[1] + 1 if row and row[0] == digest else 1
+            now = _now()
+            db.execute("INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, folder, uidvalidity, uid) "
+                       "DO UPDATE SET digest=excluded.digest, reason=excluded.reason, runs=excluded.runs, last_at=excluded.last_at",
+                       (account, folder, uidvalidity, uid, digest, reason, runs, now, now))
+        return runs
+
     def learned_uids(self, account: str, folder: str, uidvalidity: int) -> set[int]:
         cur = self.db.execute("SELECT uid FROM learned WHERE account=? AND folder=? AND uidvalidity=?",
                               (account, folder, uidvalidity))

@@ -23,7 +23,7 @@ def row(uid: int, *, validity: int = 7, mid: str = "", digest: str = "", action:
 def test_migrations_are_recorded_once(tmp_path):
     path = tmp_path / "state.sqlite"
     first = Store.open(path)
-    assert first.migrations() == ["0001_initial"]
+    assert first.migrations() == ["0001_initial", "0002_failures"]
     first.close()
     again = Store.open(path)
     assert again.migrate() == []
@@ -107,3 +107,9 @@ def test_lock_is_exclusive_and_released(tmp_path):
                 pass
     with RunLock(state):
         pass
+
+
+def test_failures_count_runs_in_a_row_and_restart_when_the_message_changes(store):
+    assert [store.record_failure("a", "INBOX", 7, 3, "d1", "no mail headers") for _ in range(3)] == [1, 2, 3]
+    assert store.record_failure("a", "INBOX", 7, 3, "d2", "no mail headers") == 1  # other bytes: a new message
+    assert store.record_failure("a", "INBOX", 7, 4, "d1", "no mail headers") == 1
