@@ -137,6 +137,7 @@ def main() -> int:
     ap.add_argument("--model", type=Path, default=ROOT / "models")
     ap.add_argument("--index-messages", type=int, default=100_000, help="messages for the template-index benchmark (0: skip)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per job count; the median is reported")
+    ap.add_argument("--no-hostile", dest="hostile", action="store_false", help="skip the hostile-mail section")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pitchsort-bench-"))
     try:
@@ -185,6 +186,13 @@ def main() -> int:
         section = bench_fingerprint.markdown(bench_fingerprint.run(args.index_messages))
         print(section, flush=True)
         lines += [section.replace("## Template fingerprints", "### Template index (`tools/bench_fingerprint.py`)", 1)]
+    if args.hostile:
+        import bench_hostile
+
+        print("hostile mail: classify, audit and run", flush=True)
+        section = bench_hostile.run(args.model)
+        print(section, flush=True)
+        lines += [section]
     if not args.out.exists():
         args.out.write_text("# Benchmarks\n\nEach section is appended by `make bench`; nothing here is edited by hand.\n")
     with args.out.open("a") as fh:
