@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The model is trained once when missing, and again when the corpus or the code changes.
-$(MODEL): $(STAMP) data/labeled/MANIFEST.csv $(wildcard pipeline/*.py) $(wildcard pipeline/lang/*/*)
+$(MODEL): $(STAMP) data/labeled/MANIFEST.csv $(wildcard pipeline/*.py pipeline/*/*.py) $(wildcard pipeline/lang/*/*)
 	$(BIN)/pitchsort train data/labeled --model models
 
 model: $(MODEL)

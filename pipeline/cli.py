@@ -72,10 +72,10 @@ def classify(
              "Default: each message's recipient domain.")] = None,
 ) -> None:
     """Classify mail on disk and write a CSV a person can audit."""
-    from pipeline.classify import CSV_COLUMNS, Failure, classify_stream
-    from pipeline.fingerprint import TemplateIndex
-    from pipeline.model import Classifier
-    from pipeline.sources import check_paths, iter_mail
+    from pipeline.features.fingerprint import TemplateIndex
+    from pipeline.mail.sources import check_paths, iter_mail
+    from pipeline.model.classifier import Classifier
+    from pipeline.model.classify import CSV_COLUMNS, Failure, classify_stream
 
     try:
         checked = check_paths(paths)
@@ -136,8 +136,9 @@ def train(
     = "logreg,linear_svm,stacked",
 ) -> None:
     """Train on the labelled corpus, compare classifiers on real mail, write the model and models/report.md."""
-    from pipeline import corpus, report
-    from pipeline import model as model_mod
+    from pipeline.corpus import labelled as corpus
+    from pipeline.model import classifier as model_mod
+    from pipeline.model import report
 
     kinds = tuple(k.strip() for k in classifiers.split(",") if k.strip())
     if not kinds or set(kinds) - set(model_mod.CLASSIFIERS):
@@ -177,7 +178,7 @@ def data_check(
                                                        "(default: data/reserved/reserved.txt beside DIR).")] = None,
 ) -> None:
     """Check that every file parses, says where it came from, is not reserved, and that no near copy crosses labels."""
-    from pipeline.datacheck import REAL_MINIMUMS, Minimums, check, counts_table, real_table
+    from pipeline.corpus.check import REAL_MINIMUMS, Minimums, check, counts_table, real_table
 
     if not folder.is_dir():
         raise fail(f"no such folder: {folder}")
@@ -200,15 +201,15 @@ def data_check(
 
 
 # ---- The nightly IMAP run: `pitchsort run`, `pitchsort config check`, `pitchsort learn` ---------------------------------
-# The logic lives in pipeline/config.py, imap.py, store.py, run.py and learn.py.
+# The logic lives in pipeline/imap/ (config, session, store, run, learn).
 config_app = typer.Typer(help="Check the IMAP configuration file.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="The TOML config (default: $XDG_CONFIG_HOME/pitchsort/config.toml).")]
 
 
-def _load_config(path: Path | None):  # -> pipeline.config.Config
-    from pipeline.config import load
+def _load_config(path: Path | None):  # -> pipeline.imap.config.Config
     from pipeline.exceptions import ConfigProblems
+    from pipeline.imap.config import load
 
     try:
         config = load(path)
@@ -226,7 +227,7 @@ def _load_config(path: Path | None):  # -> pipeline.config.Config
 def _parse_since(value: str | None):  # -> date | str | None
     from datetime import date
 
-    from pipeline.run import ALL
+    from pipeline.imap.run import ALL
 
     if value is None or value == ALL:
         return value
@@ -250,7 +251,7 @@ def config_check(
         target = action.folder or action.keyword
         out.print(f"  {label}: {action.action}{f' {target}' if target else ''}", markup=False)
     if connect:
-        from pipeline.imap import open_session
+        from pipeline.imap.session import open_session
 
         failed = 0
         for account in cfg.accounts:
@@ -283,9 +284,9 @@ def run_imap(
 ) -> None:
     """The nightly run: classify the IMAP mail not handled before and file it as the config says."""
     from pipeline.exceptions import LockedError
-    from pipeline.model import Classifier
-    from pipeline.run import Options, run, setup_logging
-    from pipeline.store import RunLock
+    from pipeline.imap.run import Options, run, setup_logging
+    from pipeline.imap.store import RunLock
+    from pipeline.model.classifier import Classifier
 
     cfg = _load_config(config)
     when = _parse_since(since)
@@ -324,8 +325,8 @@ def learn_imap(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be learned; write nothing.")] = False,
 ) -> None:
     """Pull the messages in the label folders into the labelled corpus (then `make train`)."""
-    from pipeline.learn import learn
-    from pipeline.run import setup_logging
+    from pipeline.imap.learn import learn
+    from pipeline.imap.run import setup_logging
 
     cfg = _load_config(config)
     try:
@@ -339,7 +340,7 @@ def learn_imap(
 
 
 # ---- The Sent-mail audit: `pitchsort audit` ------------------------------------------------------------------------------
-# The logic lives in pipeline/audit.py, audit_report.py, audit_imap.py, threads.py, mailmerge.py and fingerprint.py.
+# The logic lives in pipeline/audit/ (sent, report, imap, threads) and pipeline/features/ (mailmerge, fingerprint).
 @app.command("audit")
 def audit_sent(
     csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per outgoing message.")],
@@ -354,10 +355,10 @@ def audit_sent(
     model: Annotated[Path, typer.Option(help="Folder of the trained model.")] = DEFAULT_MODEL,
 ) -> None:
     """Audit your own outgoing mail: templates, slips, nudges after a no, and who answered."""
-    from pipeline.audit import audit, read_mail, write_csv
-    from pipeline.audit_report import render
-    from pipeline.model import Classifier
-    from pipeline.sources import check_paths, iter_mail
+    from pipeline.audit.report import render
+    from pipeline.audit.sent import audit, read_mail, write_csv
+    from pipeline.mail.sources import check_paths, iter_mail
+    from pipeline.model.classifier import Classifier
 
     if bool(sent) == bool(folder):
         raise fail("give the Sent mail either as paths (SENT) or as --config FILE --folder NAME, not both or neither")
@@ -371,7 +372,7 @@ def audit_sent(
             sent_raw = list(iter_mail(check_paths(sent)))
             sent_from = ", ".join(map(str, sent))
         else:
-            from pipeline.audit_imap import fetch_folder
+            from pipeline.audit.imap import fetch_folder
 
             sent_raw = fetch_folder(config, folder or "", account=account)
             sent_from = f"IMAP folder {folder}"
@@ -379,7 +380,7 @@ def audit_sent(
         if inbox:
             inbox_raw = list(iter_mail(check_paths(inbox)))
         elif inbox_folder:
-            from pipeline.audit_imap import fetch_folder
+            from pipeline.audit.imap import fetch_folder
 
             inbox_raw = fetch_folder(config, inbox_folder, account=account)
         sent_mail, failures = read_mail(sent_raw)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.mail import Message, parse_bytes
-from pipeline.model import language_data_fingerprint, library_versions, make_pipeline, save
+from pipeline.mail.message import Message, parse_bytes
+from pipeline.model.classifier import language_data_fingerprint, library_versions, make_pipeline, save
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

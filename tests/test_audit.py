@@ -16,11 +16,11 @@ import pytest
 from conftest import ROOT, cli, eml
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from pipeline.audit import CSV_COLUMNS, FINDINGS, AuditResult, audit, read_mail
-from pipeline.audit_report import render
-from pipeline.mailmerge import says
-from pipeline.model import Classifier
-from pipeline.sources import RawMail
+from pipeline.audit.report import render
+from pipeline.audit.sent import CSV_COLUMNS, FINDINGS, AuditResult, audit, read_mail
+from pipeline.features.mailmerge import says
+from pipeline.mail.sources import RawMail
+from pipeline.model.classifier import Classifier
 
 SOFIA = "Sofia Lindqvist <sofia.lindqvist@bryggatalent.se>"
 KARIN = "Karin Berg <karin.berg@nordvik.se>"
@@ -427,7 +427,7 @@ def test_cli_unknown_imap_folder_is_one_line_exit_2(imap_box: tuple[Path, str], 
 
 
 def test_other_mail_is_counted_but_left_out_of_the_outreach_figures() -> None:
-    from pipeline.audit import AuditRow, Personalization, totals
+    from pipeline.audit.sent import AuditRow, Personalization, totals
 
     def row(label: str, size: int, answered: str) -> AuditRow:
         return AuditRow(source="s", message_id="m", date="", to="t", subject="s", label=label,

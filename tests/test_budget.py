@@ -7,10 +7,10 @@ import time
 import pytest
 from conftest import eml
 
-from pipeline import budget
-from pipeline.classify import classify_batch
-from pipeline.mail import parse_bytes
-from pipeline.sources import RawMail
+from pipeline.mail import budget
+from pipeline.mail.message import parse_bytes
+from pipeline.mail.sources import RawMail
+from pipeline.model.batch import classify_batch
 
 
 def _sleep(seconds: float) -> str:
@@ -56,7 +56,7 @@ def test_time_limit_stops_python_code() -> None:
 
 def _slow_first_parse(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The first, whole parse runs out of time, as the alarm would make it; the parse of the start does not."""
-    real_parse = __import__("pipeline.mail", fromlist=["_parse"])._parse
+    real_parse = __import__("pipeline.mail.message", fromlist=["_parse"])._parse
     calls: list[int] = []
 
     def slow_first(data: bytes, source: str):
@@ -65,7 +65,7 @@ def _slow_first_parse(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             raise budget.OverBudget("over 2 s")
         return real_parse(data, source)
 
-    monkeypatch.setattr("pipeline.mail._parse", slow_first)
+    monkeypatch.setattr("pipeline.mail.message._parse", slow_first)
     return calls
 
 
@@ -79,7 +79,7 @@ def test_message_over_its_parse_budget_is_read_in_part(monkeypatch: pytest.Monke
 
 
 def test_row_of_a_message_read_in_part_says_so(monkeypatch: pytest.MonkeyPatch, trained_model) -> None:
-    from pipeline.model import Classifier
+    from pipeline.model.classifier import Classifier
 
     _slow_first_parse(monkeypatch)
     rows = classify_batch([RawMail("slow.eml", eml("Hi Karin,\n" + "word " * 100_000))], Classifier.load(trained_model), 0.5)

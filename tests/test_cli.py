@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, eml
 
-from pipeline.classify import CSV_COLUMNS
+from pipeline.model.classify import CSV_COLUMNS
 
 run = cli
 
@@ -72,10 +72,10 @@ def test_help_lists_commands() -> None:
 
 @pytest.mark.parametrize("jobs", ["2", "3"])
 def test_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path, jobs: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.classify
+    import pipeline.model.classify
 
     # Small batches, so that every worker fills up and this process classifies batches of its own as well.
-    monkeypatch.setattr(pipeline.classify, "BATCH", 16)
+    monkeypatch.setattr(pipeline.model.classify, "BATCH", 16)
     mail = tmp_path / "mail"
     mail.mkdir()
     bodies = ["Hi there,\nWe help companies hire faster.", "Thanks Karin, Thursday works.", "Open application, CV attached."]
@@ -93,20 +93,20 @@ def test_workers_give_the_same_rows(tmp_path: Path, tiny_model: Path, jobs: str,
 def test_a_worker_that_dies_stops_the_run_with_an_error(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    import pipeline.classify
-    import pipeline.workers
-    from pipeline.model import Classifier
-    from pipeline.sources import iter_mail
+    import pipeline.model.classify
+    import pipeline.model.workers
+    from pipeline.mail.sources import iter_mail
+    from pipeline.model.classifier import Classifier
 
     def die(*args: object) -> None:
         os._exit(9)  # as the kernel's OOM killer would end it: no exception, no message
 
-    monkeypatch.setattr(pipeline.workers, "_work", die)
+    monkeypatch.setattr(pipeline.model.workers, "_work", die)
     for i in range(40):
         (tmp_path / f"{i}.eml").write_bytes(eml(f"Thanks Karin, Thursday works ({i})."))
-    monkeypatch.setattr(pipeline.classify, "BATCH", 4)
+    monkeypatch.setattr(pipeline.model.classify, "BATCH", 4)
     with pytest.raises(RuntimeError, match="a worker process stopped"):
-        list(pipeline.classify.classify_stream(iter_mail([tmp_path]), tiny_model, jobs=2, classifier=Classifier.load(tiny_model)))
+        list(pipeline.model.classify.classify_stream(iter_mail([tmp_path]), tiny_model, jobs=2, classifier=Classifier.load(tiny_model)))
 
 
 def test_template_families_in_the_csv_and_across_runs(tmp_path: Path, tiny_model: Path) -> None:

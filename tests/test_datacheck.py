@@ -8,9 +8,9 @@ from pathlib import Path
 from conftest import eml
 from typer.testing import CliRunner
 
-from pipeline import reserved
 from pipeline.cli import app
-from pipeline.datacheck import Minimums, check
+from pipeline.corpus import reserved
+from pipeline.corpus.check import Minimums, check
 
 NONE = Minimums(0, 0, 0, 0, 0, ())
 PITCH = ("We help fast growing companies find senior engineers within two weeks, with a guarantee of six months and "

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import BIN, ROOT
 
 from pipeline import LABELS
-from pipeline.classify import CSV_COLUMNS
+from pipeline.model.classify import CSV_COLUMNS
 
 
 def test_train_report(trained_model: Path) -> None:

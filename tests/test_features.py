@@ -9,8 +9,8 @@ from conftest import eml
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
-from pipeline.features import Field, MailAnalyzer, build_features
-from pipeline.mail import parse_bytes
+from pipeline.features.analyzer import Field, MailAnalyzer, build_features
+from pipeline.mail.message import parse_bytes
 
 TO = "Karin Berg <karin.berg@nordvik.se>"
 
@@ -118,14 +118,12 @@ def test_features_fit_transform_and_pickle() -> None:
 
 
 def test_template_family_signals() -> None:
-    from dataclasses import replace
-
-    from pipeline.fingerprint import TemplateMatch
+    from pipeline.features.fingerprint import Arrival, TemplateMatch
 
     m = parse_bytes(eml("Hi Karin,\nWe help companies hire."))
-    alone = MailAnalyzer().fit([m]).transform([replace(m, template=TemplateMatch("t1", 1, 1, 1))])[0].signals
+    alone = MailAnalyzer().fit([m]).transform([Arrival(m, TemplateMatch("t1", 1, 1, 1))])[0].signals
     assert not {"template_copies", "template_recipients", "template_senders"} & set(alone)
-    family = MailAnalyzer().fit([m]).transform([replace(m, template=TemplateMatch("t1", 15, 14, 2))])[0].signals
+    family = MailAnalyzer().fit([m]).transform([Arrival(m, TemplateMatch("t1", 15, 14, 2))])[0].signals
     assert family["template_copies"] > family["template_recipients"] > family["template_senders"] > 0
 
 
@@ -134,7 +132,7 @@ def test_tokens_are_spacys_own_without_the_special_cases_that_split_nothing(code
     import spacy
     from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LIKE_EMAIL, LIKE_NUM, LIKE_URL, LOWER, ORTH, SPACY
 
-    from pipeline.nlp import tools
+    from pipeline.features.nlp import tools
 
     stock_nlp = spacy.blank(code)
     ours_nlp = tools(code).nlp
@@ -152,21 +150,21 @@ def test_tokens_are_spacys_own_without_the_special_cases_that_split_nothing(code
 
 
 def test_terms_are_the_same_when_the_word_table_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.features
+    import pipeline.features.analyzer
 
     m = parse_bytes(eml("Hi Karin,\nWe place 12 senior engineers, see www.brygga.se or mail jobs@brygga.se today.", to=TO))
     analyzer = MailAnalyzer().fit([m])
     before = analyzer.transform([m])[0].terms
-    monkeypatch.setattr(pipeline.features, "MAX_KNOWN_WORDS", 3)
-    pipeline.features._kinds.clear()
+    monkeypatch.setattr(pipeline.features.analyzer, "MAX_KNOWN_WORDS", 3)
+    pipeline.features.analyzer._kinds.clear()
     assert analyzer.transform([m])[0].terms == analyzer.transform([m])[0].terms == before
     assert "<url>" in before and "<email>" in before and "<num>" in before and "<recipient>" in before
-    assert 0 < len(pipeline.features._kinds) <= 2 * 3
+    assert 0 < len(pipeline.features.analyzer._kinds) <= 2 * 3
 
 
 def test_past_the_string_limit_a_batch_is_read_in_a_memory_zone(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.nlp
-    from pipeline.nlp import tools
+    import pipeline.features.nlp
+    from pipeline.features.nlp import tools
 
     bodies = ["Hi Karin,\nZorblax Quintavel offers 12 plonkfest engineers at www.zorblax.example today.",
               "Hej Karin!\nTack för samtalet, jag skickar mitt CV från Grumvik i morgon.",
@@ -174,7 +172,7 @@ def test_past_the_string_limit_a_batch_is_read_in_a_memory_zone(monkeypatch: pyt
     messages = [parse_bytes(eml(b, to=TO)) for b in bodies]
     analyzer = MailAnalyzer().fit(messages)
     expected = analyzer.transform(messages)
-    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS", 0)
+    monkeypatch.setattr(pipeline.features.nlp, "MAX_STRINGS", 0)
     sizes = {code: len(tools(code).nlp.vocab.strings) for code in ("en", "sv")}
     fresh = [parse_bytes(eml(b.replace("Karin", "Karin Blorptastic"), to=TO)) for b in bodies]
     zoned = analyzer.transform(messages + fresh)
@@ -184,14 +182,14 @@ def test_past_the_string_limit_a_batch_is_read_in_a_memory_zone(monkeypatch: pyt
 
 
 def test_with_forked_workers_the_lower_string_limit_holds(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.nlp
+    import pipeline.features.nlp
+    from pipeline.features.nlp import forking, tools
     from pipeline.lang import LANGUAGES
-    from pipeline.nlp import forking, tools
 
     messages = [parse_bytes(eml("Hi Karin,\nWe place 12 senior engineers at Brygga today.", to=TO))]
     analyzer = MailAnalyzer().fit(messages)
-    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS", 10**9)
-    monkeypatch.setattr(pipeline.nlp, "MAX_STRINGS_FORKED", 0)
+    monkeypatch.setattr(pipeline.features.nlp, "MAX_STRINGS", 10**9)
+    monkeypatch.setattr(pipeline.features.nlp, "MAX_STRINGS_FORKED", 0)
 
     def strings() -> int:
         return sum(len(tools(code).nlp.vocab.strings) for code in LANGUAGES)
@@ -208,20 +206,20 @@ def test_with_forked_workers_the_lower_string_limit_holds(monkeypatch: pytest.Mo
 
 
 def test_forked_workers_keep_smaller_word_tables() -> None:
-    import pipeline.features
-    from pipeline.nlp import forking
-    from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4
+    from pipeline.features import analyzer
+    from pipeline.features.nlp import forking
+    from pipeline.features.vectorize import CountingTfidfVectorizer, char_wb_3_4
 
     vec = CountingTfidfVectorizer(analyzer=char_wb_3_4).fit(["Hej Karin, tack för samtalet", "Hi Erik, thanks for the call"])
     forking(True)
     try:
         vec.transform(["Hej Erik"])
-        assert pipeline.features._word_kinds().size == pipeline.features.MAX_KNOWN_WORDS_FORKED
+        assert analyzer._word_kinds().size == analyzer.MAX_KNOWN_WORDS_FORKED
         assert vec.__dict__["_known_by_word"].size == CountingTfidfVectorizer.CACHED_WORDS_FORKED
     finally:
         forking(False)
     vec.transform(["Hej Erik"])
-    assert pipeline.features._word_kinds().size == pipeline.features.MAX_KNOWN_WORDS > pipeline.features.MAX_KNOWN_WORDS_FORKED
+    assert analyzer._word_kinds().size == analyzer.MAX_KNOWN_WORDS > analyzer.MAX_KNOWN_WORDS_FORKED
     assert vec.__dict__["_known_by_word"].size == CountingTfidfVectorizer.CACHED_WORDS > CountingTfidfVectorizer.CACHED_WORDS_FORKED
 
 
@@ -229,7 +227,7 @@ def test_a_huge_docx_is_inflated_only_to_the_cap() -> None:
     import io
     import zipfile
 
-    from pipeline import attachments
+    from pipeline.mail import attachments
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -9,8 +9,8 @@ import pytest
 from conftest import eml
 
 from pipeline.exceptions import TemplateIndexError
-from pipeline.fingerprint import MIN_WORDS, SIMILARITY, TemplateIndex, fingerprint, masked_tokens, template_id_for
-from pipeline.mail import Message, parse_bytes
+from pipeline.features.fingerprint import MIN_WORDS, SIMILARITY, TemplateIndex, fingerprint, masked_tokens, template_id_for
+from pipeline.mail.message import Message, parse_bytes
 
 # One template per language, filled twice as a mail merge would: other name, company, date, number, phone, link.
 TEMPLATES = {
@@ -194,7 +194,7 @@ def test_signature_is_datasketchs_affine32_minhash(code: str) -> None:
     # Indexes on disk hold these signatures: computing them without datasketch must not change one value.
     from datasketch import MinHash
 
-    from pipeline.fingerprint import NUM_PERM, SEED, minhash, shingle_hashes
+    from pipeline.features.fingerprint import NUM_PERM, SEED, minhash, shingle_hashes
 
     shingles = shingle_hashes(masked_tokens(siblings(code)[0]))
     reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda v: v, scheme="affine32")

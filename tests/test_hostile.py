@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.exceptions import MailParseError
-from pipeline.mail import parse_bytes
+from pipeline.mail.message import parse_bytes
 
 
 def _mixed_box(tmp_path: Path) -> tuple[Path, list[str]]:

@@ -7,7 +7,7 @@ import random
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline.html import _BLANK_LINES, _BLOCK_TAGS, html_to_text
+from pipeline.mail.html import _BLANK_LINES, _BLOCK_TAGS, html_to_text
 
 TAGS = ["p", "div", "br", "tr", "td", "li", "ul", "h1", "h6", "table", "blockquote", "span", "b", "a", "img", "script", "title"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.langid import OTHER, identify
+from pipeline.features.langid import OTHER, identify
 
 SENTENCES = [
     ("en", "Thanks for your reply, I would be happy to meet next week if that works for you."),

@@ -13,8 +13,8 @@ import pytest
 from conftest import eml
 
 from pipeline.exceptions import MailParseError
-from pipeline.mail import _plain_addresses, decode_payload, parse_bytes
-from pipeline.mime import mime_tree
+from pipeline.mail.message import _plain_addresses, decode_payload, parse_bytes
+from pipeline.mail.mime import mime_tree
 
 LATIN1_QP = (
     b"From: Anna <anna@kvarn.se>\nTo: karin@nordvik.se\nSubject: =?iso-8859-1?q?Ans=F6kan_till_tj=E4nsten?=\n"
@@ -156,7 +156,7 @@ def test_mangled_header_charset_costs_characters_not_the_message() -> None:
 
 
 def test_unexpected_failure_becomes_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.mail as mail
+    import pipeline.mail.message as mail
 
     def boom(text: str) -> None:
         raise RuntimeError("splitter bug")
@@ -293,7 +293,7 @@ def test_html_only_ignores_containers_and_sees_nested_plain() -> None:
 ])
 def test_hostile_headers_are_cut_to_the_budget_and_the_body_still_read(raw: bytes) -> None:
     # A 2 MB header of encoded words or parameters once took a minute to decode; cut, it takes milliseconds.
-    from pipeline import mime
+    from pipeline.mail import mime
 
     m = parse_bytes(raw, "hostile")
     assert m.text.startswith("Hello")

@@ -10,7 +10,7 @@ from conftest import tiny_corpus
 
 from pipeline import LABELS, UNCERTAIN
 from pipeline.exceptions import ModelError, ModelVersionError
-from pipeline.model import META_FILE, MODEL_FILE, Classifier, train
+from pipeline.model.classifier import META_FILE, MODEL_FILE, Classifier, train
 
 
 def test_round_trip_predicts_the_same(tiny_model: Path) -> None:
@@ -78,7 +78,7 @@ def test_real_mail_decides_and_is_scored_apart() -> None:
 
 
 def test_reasons_carry_the_numbers_and_the_date() -> None:
-    from pipeline.reasons import describe, message_context
+    from pipeline.model.reasons import describe, message_context
 
     context = message_context(15, 14, 2, "3 Nov")
     assert describe("signals__template_copies", context) == "14 near copies"
@@ -92,7 +92,7 @@ def test_reasons_carry_the_numbers_and_the_date() -> None:
 
 def test_context_signals_are_the_ones_message_context_words() -> None:
     # Reasons build the context only for these signals: one missing here would lose its specific words.
-    from pipeline.reasons import CONTEXT_SIGNALS, message_context
+    from pipeline.model.reasons import CONTEXT_SIGNALS, message_context
 
     assert set(message_context(5, 3, 2, "3 Nov")) == CONTEXT_SIGNALS
 
@@ -100,8 +100,8 @@ def test_context_signals_are_the_ones_message_context_words() -> None:
 def test_within_the_noise_of_real_mail_translated_mail_decides() -> None:
     import numpy as np
 
-    from pipeline.evaluate import Corpus, Split
-    from pipeline.model import CrossValidation, choice_key
+    from pipeline.model.classifier import CrossValidation, choice_key
+    from pipeline.model.evaluate import Corpus, Split
 
     labels = np.asarray(["cold_pitch", "other", "cold_pitch", "other"], dtype=object)
     corpus = Corpus(labels, labels.copy(), np.asarray(["real", "real", "translated", "translated"], dtype=object),

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pipeline.quotes import _header_block, _notes_header_start, _quote_start, _Rules, _rules, split_reply
+from pipeline.mail.quotes import _header_block, _notes_header_start, _quote_start, _Rules, _rules, split_reply
 
 GMAIL_HEADERS = {
     "en": "On Tue, 14 Oct 2026 at 09:12, Karin Berg <karin@nordvik.se> wrote:",
@@ -91,7 +91,7 @@ def test_a_sentence_ending_in_wrote_is_not_a_header() -> None:
 
 @pytest.mark.parametrize("code", sorted(GMAIL_HEADERS))
 def test_quoted_date_from_reply_headers(code: str) -> None:
-    from pipeline.quotes import quoted_date
+    from pipeline.mail.quotes import quoted_date
 
     assert quoted_date(split_reply(f"Ok.\n\n{GMAIL_HEADERS[code]}\n> Passt es?")) == "14 Oct"
     assert quoted_date(split_reply(f"Ok.\n\n{OUTLOOK_BLOCKS[code]}\n\nOld text")) == "14 Oct"

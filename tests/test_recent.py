@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.recent import RecentTable
+from pipeline.features.recent import RecentTable
 
 
 def test_the_table_never_holds_more_than_two_generations() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import cli, eml
 
-from pipeline import sources
 from pipeline.exceptions import SourceError
-from pipeline.sources import _suffix, check_paths, iter_mail
+from pipeline.mail import sources
+from pipeline.mail.sources import _suffix, check_paths, iter_mail
 
 
 def test_folder_recursive_and_maildir(tmp_path: Path) -> None:

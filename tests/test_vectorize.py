@@ -7,7 +7,7 @@ import random
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
+from pipeline.features.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
 
 ALPHABET = "ab cdé\nÅø.,-'!?\t  1x"
 

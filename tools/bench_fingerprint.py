@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.corpus import iter_corpus  # noqa: E402 - after the path set-up, so the script runs without installing
-from pipeline.fingerprint import TemplateIndex, fingerprint  # noqa: E402
-from pipeline.mail import Address, Message  # noqa: E402
-from pipeline.model import python_info  # noqa: E402
+from pipeline.corpus.labelled import iter_corpus  # noqa: E402 - after the path set-up, so the script runs without installing
+from pipeline.features.fingerprint import TemplateIndex, fingerprint  # noqa: E402
+from pipeline.mail.message import Address, Message  # noqa: E402
+from pipeline.model.classifier import python_info  # noqa: E402
 
 FIRST = ["Karin", "Erik", "Anna", "Lars", "Sanne", "Pieter", "Ingrid", "Ole", "Mette", "Jonas", "Lena", "Tobias", "Eva",
          "Henrik", "Sofie", "Daan", "Kari", "Bjørn", "Maja", "Felix", "Greta", "Sven", "Noor", "Astrid", "Jens", "Lotte"]

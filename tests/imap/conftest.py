@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import read_manifest
-from pipeline.model import Classifier
+from pipeline.corpus.labelled import read_manifest
+from pipeline.model.classifier import Classifier
 
 from .imaptest import LABELED, MODELS, PASSWORD_ENV, Dovecot, Mailbox, new_mailbox
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import UNCERTAIN
-from pipeline.classify import classify_batch
-from pipeline.config import Config, parse
-from pipeline.model import Classifier
-from pipeline.run import Options, Summary, run
-from pipeline.sources import RawMail
+from pipeline.imap.config import Config, parse
+from pipeline.imap.run import Options, Summary, run
+from pipeline.mail.sources import RawMail
+from pipeline.model.classifier import Classifier
+from pipeline.model.batch import classify_batch
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))

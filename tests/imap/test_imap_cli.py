@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store import RunLock
+from pipeline.imap.store import RunLock
 
 from .imaptest import PASSWORD_ENV, config_text, new_mailbox, pitchsort, write
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Action, default_actions, load, parse, resolve_secret
 from pipeline.exceptions import AuthError, ConfigError, ConfigProblems
+from pipeline.imap.config import Action, default_actions, load, parse, resolve_secret
 
 GOOD = """\
 [[account]]
@@ -127,7 +127,7 @@ def test_every_form_of_a_secret_is_redacted(password):
     import base64
     import json
 
-    from pipeline.imap import redact, remember_secret
+    from pipeline.imap.session import redact, remember_secret
 
     remember_secret(password, "hr@example.com")
     quoted = password.replace("\\", "\\\\").replace('"', '\\"')

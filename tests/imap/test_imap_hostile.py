@@ -6,8 +6,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from pipeline.mail import parse_bytes
-from pipeline.run import GIVE_UP_RUNS, HANDLED
+from pipeline.imap.run import GIVE_UP_RUNS, HANDLED
+from pipeline.mail.message import parse_bytes
 
 from .imaptest import decided_labels, imap_run, make_config
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import shutil
 
-from pipeline.corpus import MANIFEST_COLUMNS, read_manifest
-from pipeline.learn import MADE, learn
-from pipeline.mail import parse_bytes
+from pipeline.corpus.labelled import MANIFEST_COLUMNS, read_manifest
+from pipeline.imap.learn import MADE, learn
+from pipeline.mail.message import parse_bytes
 
 from .imaptest import LABELED, make_config
 

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from pipeline.mail import parse_bytes
-from pipeline.store import Store
+from pipeline.imap.store import Store
+from pipeline.mail.message import parse_bytes
 
 from .imaptest import ACTIONS, PASSWORD_ENV, assert_exactly_once, decided_labels, expected_labels, imap_run, make_config, new_mailbox
 

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from pipeline.exceptions import LockedError, StateError
-from pipeline.store import DONE, PENDING, FolderState, Handled, RunLock, Store
+from pipeline.imap.store import DONE, PENDING, FolderState, Handled, RunLock, Store
 
 
 @pytest.fixture

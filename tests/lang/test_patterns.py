@@ -7,7 +7,7 @@ import spacy
 from spacy.matcher import Matcher
 
 from pipeline import lang
-from pipeline.nlp import tools
+from pipeline.features.nlp import tools
 
 
 @pytest.mark.parametrize("code", lang.LANGUAGES)

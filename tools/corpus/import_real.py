@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.langid import identify  # noqa: E402
-from pipeline.mail import parse_bytes  # noqa: E402
+from pipeline.features.langid import identify  # noqa: E402
+from pipeline.mail.message import parse_bytes  # noqa: E402
 
 COLUMNS = ["file", "label", "language", "group", "made", "source", "licence", "mixed", "note"]
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|vb|antw|doorst)\s*(\[\d+\])?\s*:\s*)+", re.I)

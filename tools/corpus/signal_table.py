@@ -12,8 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pipeline import LABELS  # noqa: E402
-from pipeline.corpus import iter_corpus  # noqa: E402
-from pipeline.features import MailAnalyzer  # noqa: E402
+from pipeline.corpus.labelled import iter_corpus  # noqa: E402
+from pipeline.features.analyzer import MailAnalyzer  # noqa: E402
 
 SIGNALS = {
     "threading headers (In-Reply-To/References)": lambda m, s: bool(m.in_reply_to or m.references),

@@ -10,13 +10,13 @@ messages and returns one :class:`AuditRow` per outgoing message plus the
 - ``personalization``: a 0-100 score and the parts it rests on
   (:class:`Personalization`);
 - ``template_id``/``template_size``: its family among the Sent mail
-  (:class:`~pipeline.fingerprint.TemplateIndex`); *templated* means the same
+  (:class:`~pipeline.features.fingerprint.TemplateIndex`); *templated* means the same
   text went to two or more people;
 - ``findings``: codes from :data:`FINDINGS`;
 - ``answered``: ``yes``/``no``, or ``unknown`` without an Inbox. An answer is
   an Inbox message (not an auto-reply) whose threading headers point at this
   message, or, for mail that lost its headers, one from a recipient in the
-  same conversation (:mod:`pipeline.threads`) before the next outgoing one.
+  same conversation (:mod:`pipeline.audit.threads`) before the next outgoing one.
 
 A *nudge* is an outgoing message to someone already written to in the same
 conversation with no answer from them in between; ``unanswered_nudge`` marks
@@ -33,14 +33,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import csvsafe, lang
+from pipeline import lang
+from pipeline.audit.threads import conversations, parent_ids, when
 from pipeline.exceptions import MailParseError
-from pipeline.fingerprint import TemplateIndex, masked_tokens, shingle_hashes
-from pipeline.mail import Address, Message, parse_bytes
-from pipeline.mailmerge import company_token, fold, greeting, has_merge_field, name_parts, says
-from pipeline.model import Classifier, Prediction
-from pipeline.sources import RawMail
-from pipeline.threads import conversations, parent_ids, when
+from pipeline.features.fingerprint import TemplateIndex, masked_tokens, shingle_hashes
+from pipeline.features.mailmerge import company_token, fold, greeting, has_merge_field, name_parts, says
+from pipeline.mail.message import Address, Message, parse_bytes
+from pipeline.mail.sources import RawMail
+from pipeline.model import csvsafe
+from pipeline.model.classifier import Classifier, Prediction
 
 FINDINGS: tuple[str, ...] = ("merge_field", "wrong_name", "wrong_company", "generic_greeting", "cv_first_contact",
                              "nudge_after_no", "unanswered_nudge")

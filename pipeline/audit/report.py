@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from pipeline.audit import FINDING_TEXT, FINDINGS, NUDGE_BUCKETS, AuditResult, AuditRow, Rate, nudge_text
+from pipeline.audit.sent import FINDING_TEXT, FINDINGS, NUDGE_BUCKETS, AuditResult, AuditRow, Rate, nudge_text
 
 CHART_TEXT = {"merge_field": "merge field left in", "wrong_name": "wrong name", "wrong_company": "wrong company",
               "generic_greeting": "generic greeting", "cv_first_contact": "CV on first contact", "nudge_after_no": "nudged after a no",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from pipeline import lang
-from pipeline.mail import Message
+from pipeline.mail.message import Message
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

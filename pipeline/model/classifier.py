@@ -13,7 +13,8 @@ import json
 import logging
 import platform
 import sys
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from pipeline import LABELS, UNCERTAIN, __version__, lang
-from pipeline.evaluate import (
+from pipeline.exceptions import ModelError, ModelVersionError
+from pipeline.features.analyzer import AnalyzedMail, MailAnalyzer, build_features
+from pipeline.features.fingerprint import Arrival, TemplateIndex, index_key
+from pipeline.mail.message import Message
+from pipeline.mail.quotes import SplitText, quoted_date
+from pipeline.model.evaluate import (
     REAL,
     TRANSLATED,
     WRITTEN,
@@ -42,12 +48,7 @@ from pipeline.evaluate import (
     score,
     written_to_real,
 )
-from pipeline.exceptions import ModelError, ModelVersionError
-from pipeline.features import AnalyzedMail, MailAnalyzer, build_features
-from pipeline.fingerprint import TemplateIndex
-from pipeline.mail import Message
-from pipeline.quotes import SplitText, quoted_date
-from pipeline.reasons import CONTEXT_SIGNALS, describe, message_context
+from pipeline.model.reasons import CONTEXT_SIGNALS, describe, message_context
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _stacked() -> Any:
     """Gradient boosting over the named signals, stacked with a linear model of the words, by a logistic regression."""
     from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
 
-    from pipeline.features import Field, build_text_features
+    from pipeline.features.analyzer import Field, build_text_features
 
     text = Pipeline([("features", build_text_features()), ("clf", make_classifier("logreg"))])
     signals = Pipeline([("pick", Field(name="signals")), ("dict", DictVectorizer(sparse=False)),
@@ -156,17 +157,17 @@ def train(messages: list[Message], labels: list[str], groups: list[str], languag
     made = made or ["written"] * len(messages)
     origins = origins or ["written"] * len(messages)
     files = files or [str(i) for i in range(len(messages))]
-    messages = chronological_templates(messages)
+    arrivals = chronological_templates(messages)
     analyzer = MailAnalyzer()
     # spaCy runs once; only the steps after it are refitted per fold.
-    analyzed: list[AnalyzedMail] = analyzer.fit_transform(messages)
+    analyzed: list[AnalyzedMail] = analyzer.fit_transform(arrivals)
     corpus = Corpus(np.asarray(labels, dtype=object), np.asarray(groups, dtype=object), np.asarray(made, dtype=object),
                     np.asarray(origins, dtype=object), np.asarray(languages, dtype=object))
     real = corpus.made == REAL
     runs = []
     for name in classifiers:
         tail = Pipeline(make_pipeline(name).steps[1:])
-        explain = _explainer(analyzer, messages, analyzed, real) if name != "stacked" else None
+        explain = _explainer(analyzer, arrivals, analyzed, real) if name != "stacked" else None
         split = cross_validated(tail, analyzed, corpus, folds, seed, explain, name)
         pred = split.predictions
         run = CrossValidation(name, macro_f1(labels, pred), pred, score(split, corpus, real) if real.any() else float("nan"), split)
@@ -203,7 +204,7 @@ def choice_key(run: CrossValidation, corpus: Corpus) -> tuple[float, float]:
     return (round(run.real_f1, 2), tie_break)
 
 
-def _explainer(analyzer: MailAnalyzer, messages: list[Message], analyzed: list[AnalyzedMail], real: np.ndarray) -> Any:
+def _explainer(analyzer: MailAnalyzer, messages: list[Arrival], analyzed: list[AnalyzedMail], real: np.ndarray) -> Any:
     """Reasons for the held-out real messages of a fold, as the saved model would give them."""
 
     def explain(fitted: Pipeline, test: np.ndarray, k: np.ndarray) -> list[tuple[str, ...]]:
@@ -221,7 +222,7 @@ def _explainer(analyzer: MailAnalyzer, messages: list[Message], analyzed: list[A
     return explain
 
 
-def chronological_templates(messages: list[Message]) -> list[Message]:
+def chronological_templates(messages: list[Message]) -> list[Arrival]:
     """Give each message the template family it had when it arrived.
 
     Messages are indexed in date order and each keeps the family size it
@@ -229,15 +230,13 @@ def chronological_templates(messages: list[Message]) -> list[Message]:
     alone, its tenth sibling has nine near copies. Sizes counted over the
     whole corpus would teach the model a hindsight it never has.
     """
-    from pipeline.classify import index_key
-
     order = sorted(range(len(messages)), key=lambda i: (messages[i].date is None,
                                                         messages[i].date.timestamp() if messages[i].date else 0.0, i))
-    out: list[Message] = list(messages)
+    out: list[Arrival] = [Arrival(m) for m in messages]
     index = TemplateIndex.open(None)
     try:
         for i in order:
-            out[i] = replace(messages[i], template=index.add(index_key(messages[i]), messages[i]))
+            out[i] = Arrival(messages[i], index.add(index_key(messages[i]), messages[i]))
     finally:
         index.close()
     return out
@@ -325,9 +324,12 @@ class Classifier:
             pipeline.set_params(analyze__owner_domains=tuple(owner_domains))
         return cls(pipeline, metadata)
 
-    def predict(self, messages: list[Message], threshold: float = DEFAULT_THRESHOLD, n_reasons: int = 3) -> list[Prediction]:
+    def predict(self, messages: Sequence[Arrival | Message], threshold: float = DEFAULT_THRESHOLD,
+                n_reasons: int = 3) -> list[Prediction]:
+        """Label, confidence and reasons per message; a bare :class:`Message` is one with no template family known."""
         if not messages:
             return []
+        messages = [m if isinstance(m, Arrival) else Arrival(m) for m in messages]
         steps = self.pipeline.named_steps
         analyzed = steps["analyze"].transform(messages)
         X = self._features.transform(analyzed)
@@ -348,7 +350,7 @@ class Classifier:
             ))
         return out
 
-    def _reasons(self, values: np.ndarray, columns: np.ndarray, k: int, n: int, message: Message) -> tuple[str, ...]:
+    def _reasons(self, values: np.ndarray, columns: np.ndarray, k: int, n: int, message: Arrival) -> tuple[str, ...]:
         """The features of one message (its non-zero ``values`` in ``columns``) that most raised class ``k``, in words."""
         contrib = values * self._coef[k, columns]
         words: list[str] = []
@@ -366,8 +368,8 @@ class Classifier:
         return tuple(words)
 
 
-def _context(m: Message) -> dict[str, str]:
-    t = m.template
+def _context(arrival: Arrival) -> dict[str, str]:
+    m, t = arrival.message, arrival.template
     quoted_on = quoted_date(SplitText(m.text, m.quoted, m.signature, m.quote_header)) if m.quoted else None
     return message_context(t.size if t else None, t.recipients if t else None, t.senders if t else None, quoted_on)
 

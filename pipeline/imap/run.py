@@ -43,14 +43,14 @@ from typing import IO
 from urllib.parse import quote
 
 from pipeline import NEVER_MOVED, UNCERTAIN
-from pipeline.classify import CSV_COLUMNS, Failure, Row, classify_batch
-from pipeline.config import Account, Action, Config, default_keyword
 from pipeline.exceptions import AuthError, ConfigError, ImapConnectionLost, ImapError, PipelineError
-from pipeline.fingerprint import TemplateIndex
-from pipeline.imap import Fetched, ImapSession, RedactingFilter, Selected, open_session
-from pipeline.model import Classifier
-from pipeline.sources import RawMail
-from pipeline.store import PENDING, FolderState, Handled, Store
+from pipeline.features.fingerprint import TemplateIndex
+from pipeline.imap.config import Account, Action, Config, default_keyword
+from pipeline.imap.session import Fetched, ImapSession, RedactingFilter, Selected, open_session
+from pipeline.imap.store import PENDING, FolderState, Handled, Store
+from pipeline.mail.sources import RawMail
+from pipeline.model.classifier import Classifier
+from pipeline.model.batch import CSV_COLUMNS, Failure, Row, classify_batch
 
 log = logging.getLogger(__name__)
 

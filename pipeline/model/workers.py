@@ -12,15 +12,14 @@ import gc
 import multiprocessing
 import queue
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 
-from pipeline.classify import Failure, Row, attach_templates, parse_batch, predict_batch
-from pipeline.fingerprint import Fingerprint, TemplateIndex, TemplateMatch, fingerprint
+from pipeline.features.fingerprint import Arrival, Fingerprint, TemplateIndex, TemplateMatch, fingerprint
+from pipeline.features.nlp import forking, tools
 from pipeline.lang import LANGUAGES
-from pipeline.mail import Message
-from pipeline.model import Classifier
-from pipeline.nlp import forking, tools
-from pipeline.sources import RawMail
+from pipeline.mail.message import Message
+from pipeline.mail.sources import RawMail
+from pipeline.model.batch import Failure, Row, attach_templates, parse_batch, predict_batch
+from pipeline.model.classifier import Classifier
 
 
 def classify_parallel(batches: Iterator[list[RawMail]], classifier: Classifier, threshold: float, jobs: int,
@@ -80,9 +79,9 @@ def _work(inbox: multiprocessing.Queue, outbox: multiprocessing.Queue, threshold
             outbox.put(("error", k, f"{type(exc).__name__}: {exc}"))
 
 
-def _with_families(items: list[Message | Failure], families: Iterable[TemplateMatch | None]) -> list[Message | Failure]:
+def _with_families(items: list[Message | Failure], families: Iterable[TemplateMatch | None]) -> list[Arrival | Failure]:
     found = iter(families)
-    return [item if isinstance(item, Failure) else replace(item, template=next(found)) for item in items]
+    return [item if isinstance(item, Failure) else Arrival(item, next(found)) for item in items]
 
 
 class _Workers:
@@ -146,7 +145,7 @@ class _Workers:
             while indexed in parsed:
                 items, fps = parsed.pop(indexed)
                 heads = [m for m in items if isinstance(m, Message)]
-                families = [m.template for m in attach_templates(heads, index, fps)]
+                families = [a.template for a in attach_templates(heads, index, fps)]
                 if owner[indexed] == _LOCAL:
                     rows[indexed] = predict_batch(_with_families(items, families), classifier, threshold)
                     local_waiting = False

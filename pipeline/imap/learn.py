@@ -24,13 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import lang, langid
-from pipeline.config import Account, Config
-from pipeline.corpus import MANIFEST, MANIFEST_COLUMNS, read_manifest
+from pipeline import lang
+from pipeline.corpus.labelled import MANIFEST, MANIFEST_COLUMNS, read_manifest
 from pipeline.exceptions import ConfigError, CorpusError, MailParseError, PipelineError
-from pipeline.imap import ImapSession, open_session
-from pipeline.mail import parse_bytes
-from pipeline.store import Store
+from pipeline.features import langid
+from pipeline.imap.config import Account, Config
+from pipeline.imap.session import ImapSession, open_session
+from pipeline.imap.store import Store
+from pipeline.mail.message import parse_bytes
 
 log = logging.getLogger(__name__)
 

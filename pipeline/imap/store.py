@@ -10,7 +10,7 @@ A copy or move is written twice: first as ``pending`` with where the copy
 will land (the target's UIDVALIDITY and UIDNEXT just before), then as
 ``done`` once the server said OK. A ``pending`` row found later means the
 connection or the process died in between; the run then looks on the server
-to see what really happened before it acts again (pipeline/run.py).
+to see what really happened before it acts again (pipeline/imap/run.py).
 
 A dry run works on an in-memory copy (:meth:`Store.open` with
 ``scratch=True``): it sees the real state and changes nothing on disk.

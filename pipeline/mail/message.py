@@ -14,17 +14,13 @@ from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message as StdMessage
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import TYPE_CHECKING
 
-from pipeline import budget
-from pipeline.attachments import extract_text, kind_of
 from pipeline.exceptions import MailParseError
-from pipeline.html import HtmlSignals, html_to_text
-from pipeline.mime import mime_tree
-from pipeline.quotes import split_reply
-
-if TYPE_CHECKING:
-    from pipeline.fingerprint import TemplateMatch
+from pipeline.mail import budget
+from pipeline.mail.attachments import extract_text, kind_of
+from pipeline.mail.html import HtmlSignals, html_to_text
+from pipeline.mail.mime import mime_tree
+from pipeline.mail.quotes import split_reply
 
 # Bodies past this are cut before quote splitting and featurizing: a pitch or
 # a reply says what it is in its first pages.
@@ -89,9 +85,6 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default=())
     # Why only part of the message was read (over its time budget), or "" when it was read whole.
     partial: str = ""
-    # The template family the message belongs to among the mail seen so far;
-    # set by the caller that keeps the index (classify, run, train), not by parsing.
-    template: TemplateMatch | None = None
 
 
 Headers = dict[str, str]

@@ -1,7 +1,7 @@
 """Template fingerprints: which messages are one mail-merged template, across senders, recipients and months.
 
 A message's new text (quotes and signature already removed by
-:mod:`pipeline.mail`) is reduced to what a mail merge does *not* vary:
+:mod:`pipeline.mail.message`) is reduced to what a mail merge does *not* vary:
 recipient and sender names, companies and domains, e-mail addresses, URLs,
 numbers and dates are replaced by placeholders (:func:`masked_tokens`).
 Word 3-shingles of what is left go into a MinHash (datasketch's "affine32"
@@ -46,8 +46,8 @@ import numpy as np
 
 from pipeline import lang
 from pipeline.exceptions import TemplateIndexError
-from pipeline.mail import Message
-from pipeline.mailmerge import company_token, fold, people_names
+from pipeline.features.mailmerge import company_token, fold, people_names
+from pipeline.mail.message import Message
 
 NUM_PERM = 128
 BANDS, ROWS = 32, 4  # an LSH threshold near (1/32)^(1/4) = 0.42, below SIMILARITY so true siblings are found
@@ -131,7 +131,7 @@ def masked_tokens(message: Message) -> list[str]:
     such as "Hej Johan" to Erik is still the same template. Runs of one placeholder collapse into one,
     so "Karin Berg" and "Erik" give the same tokens.
 
-    >>> from pipeline.mail import parse_bytes
+    >>> from pipeline.mail.message import parse_bytes
     >>> m = parse_bytes(b"From: a@kvarn.se\\nTo: Karin Berg <karin.berg@nordvik.se>\\n\\nHej Karin Berg, ring 070-123 45 67 om Nordvik!")
     >>> masked_tokens(m)
     ['hej', '<name>', 'ring', '<num>', 'om', '<org>']
@@ -214,7 +214,7 @@ class Fingerprint:
 def fingerprint(message: Message) -> Fingerprint:
     """The template fingerprint of ``message``'s new text (pure: no index, no I/O).
 
-    >>> from pipeline.mail import parse_bytes
+    >>> from pipeline.mail.message import parse_bytes
     >>> text = "Hej {}, vi har tre starka kandidater till {} inom logistik i Umea."
     >>> a = parse_bytes(f"From: s@brygga.se\\nTo: Karin <karin@nordvik.se>\\n\\n{text.format('Karin', 'Nordvik')}".encode())
     >>> b = parse_bytes(f"From: s@brygga.se\\nTo: Erik <erik@kvarnby.se>\\n\\n{text.format('Erik', 'Kvarnby')}".encode())
@@ -258,6 +258,23 @@ class TemplateMatch:
     size: int
     recipients: int
     senders: int
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A parsed message and the template family it joined when it arrived.
+
+    The family is what the index knew at that moment, not a fact about the
+    message, so it travels beside the parsed message instead of inside it.
+    """
+
+    message: Message
+    template: TemplateMatch | None = None
+
+
+def index_key(m: Message) -> str:
+    """What a message is indexed under: its Message-ID, so that a message seen again is not counted twice."""
+    return m.message_id or m.source
 
 
 def _addresses(message: Message) -> tuple[set[str], set[str]]:

@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from pipeline import LABELS
-from pipeline.evaluate import REAL, TRANSLATED, WRITTEN, Corpus, Split, macro_f1, pick
-from pipeline.model import TrainResult
+from pipeline.model.classifier import TrainResult
+from pipeline.model.evaluate import REAL, TRANSLATED, WRITTEN, Corpus, Split, macro_f1, pick
 
 
 def _table(y: list[str], pred: list[str]) -> list[str]:

@@ -26,12 +26,13 @@ from sklearn.utils.validation import check_is_fitted
 from spacy.attrs import ORTH
 
 from pipeline import lang
-from pipeline.langid import OTHER, identify
-from pipeline.mail import Address, Message
-from pipeline.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
-from pipeline.nlp import LEMMATIZED, batch_zone, forked, lemma_table, tools
-from pipeline.recent import RecentTable
-from pipeline.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
+from pipeline.features.fingerprint import Arrival
+from pipeline.features.langid import OTHER, identify
+from pipeline.features.mailmerge import company_token, greeting_signal, has_merge_field, name_parts
+from pipeline.features.nlp import LEMMATIZED, batch_zone, forked, lemma_table, tools
+from pipeline.features.recent import RecentTable
+from pipeline.features.vectorize import CountingTfidfVectorizer, char_wb_3_4, word_ngrams
+from pipeline.mail.message import Address, Message
 
 _QUESTION = re.compile(r"\?(?=\s|$)")
 
@@ -167,7 +168,7 @@ def mailbox_owner(m: Message) -> Address:
 
 
 class MailAnalyzer(TransformerMixin, BaseEstimator):
-    """Turn :class:`~pipeline.mail.Message` objects into :class:`AnalyzedMail`.
+    """Turn parsed messages (:class:`~pipeline.features.fingerprint.Arrival`, or a bare ``Message``) into :class:`AnalyzedMail`.
 
     Parameters
     ----------
@@ -182,7 +183,7 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from pipeline.mail import parse_bytes
+    >>> from pipeline.mail.message import parse_bytes
     >>> m = parse_bytes(b"From: a@x.se\\nTo: Karin <karin@nordvik.se>\\nSubject: Hej\\n\\nHej Karin!\\n")
     >>> MailAnalyzer().fit([m]).transform([m])[0].signals["greet_recipient_name"]
     1.0
@@ -204,11 +205,11 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             if not isinstance(value, kind) or not low <= value <= high:
                 raise ValueError(f"MailAnalyzer: {name} must be {kind.__name__} in [{low}, {high}], got {value!r}")
 
-    def fit(self, X: list[Message], y: Any = None) -> MailAnalyzer:
+    def fit(self, X: list[Arrival | Message], y: Any = None) -> MailAnalyzer:
         self.fit_transform(X)
         return self
 
-    def fit_transform(self, X: list[Message], y: Any = None, **fit_params: Any) -> list[AnalyzedMail]:
+    def fit_transform(self, X: list[Arrival | Message], y: Any = None, **fit_params: Any) -> list[AnalyzedMail]:
         """Analyse ``X`` with the full lemma tables and keep the part of them that matters.
 
         Only words whose lemma occurred in training can map to a feature the
@@ -225,12 +226,13 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
         self.lemmas_ = {code: {k: v for k, v in table.items() if v in seen} for code, table in full.items()}
         return docs
 
-    def transform(self, X: list[Message]) -> list[AnalyzedMail]:
+    def transform(self, X: list[Arrival | Message]) -> list[AnalyzedMail]:
         check_is_fitted(self, "languages_")
         with batch_zone():
             return [self._analyze(m, self.lemmas_) for m in X]
 
-    def _analyze(self, m: Message, lemmas: dict[str, dict[int, str]]) -> AnalyzedMail:
+    def _analyze(self, item: Arrival | Message, lemmas: dict[str, dict[int, str]]) -> AnalyzedMail:
+        m, template = (item.message, item.template) if isinstance(item, Arrival) else (item, None)
         text = m.text[: self.max_chars]
         code = identify(f"{m.subject}\n{text}", m.sender.domain, *(a.domain for a in m.recipients[:1]))
         t = tools(code if code != OTHER else "en")
@@ -281,13 +283,13 @@ class MailAnalyzer(TransformerMixin, BaseEstimator):
             signals["attachment_stub"] = 1.0
             if any(_cv_name_re().search(name.lower()) for name in stubs):
                 signals["attach_cv_name"] = 1.0
-        if m.template is not None and m.template.size > 1:
+        if template is not None and template.size > 1:
             # The same text reaching several people is what a template is, however personal its greeting.
-            signals["template_copies"] = _log(m.template.size - 1)
-            if m.template.recipients > 1:
-                signals["template_recipients"] = _log(m.template.recipients - 1)
-            if m.template.senders > 1:
-                signals["template_senders"] = _log(m.template.senders - 1)
+            signals["template_copies"] = _log(template.size - 1)
+            if template.recipients > 1:
+                signals["template_recipients"] = _log(template.recipients - 1)
+            if template.senders > 1:
+                signals["template_senders"] = _log(template.senders - 1)
         masked = owner_names | ({company} if company else set())
         terms, words = _terms(doc, _SALT[t.nlp.lang], lemmas.get(code, {}), masked)
         signals["length"] = _log(words) / 6.0

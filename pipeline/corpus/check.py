@@ -18,11 +18,12 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-from pipeline import LABELS, lang, reserved
-from pipeline.corpus import MADE, MANIFEST, read_manifest
+from pipeline import LABELS, lang
+from pipeline.corpus import reserved
+from pipeline.corpus.labelled import MADE, MANIFEST, read_manifest
 from pipeline.exceptions import MailParseError
-from pipeline.langid import OTHER as OTHER_LANGUAGE
-from pipeline.mail import parse_bytes
+from pipeline.features.langid import OTHER as OTHER_LANGUAGE
+from pipeline.mail.message import parse_bytes
 
 WRITTEN_ONE_BY_ONE = ("personalized_outreach", "genuine_reply")
 NEAR = 0.8

@@ -1,7 +1,7 @@
 """Read one IMAP folder for the audit, through the nightly run's own config and IMAP wrapper (read-only).
 
 The folder is selected read-only and fetched with BODY.PEEK (see
-:mod:`pipeline.imap`), so auditing a Sent folder changes nothing on the
+:mod:`pipeline.imap.session`), so auditing a Sent folder changes nothing on the
 server, not even a ``\\Seen`` flag.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.config import Account, Config, load
 from pipeline.exceptions import ConfigError
-from pipeline.imap import open_session
-from pipeline.sources import RawMail
+from pipeline.imap.config import Account, Config, load
+from pipeline.imap.session import open_session
+from pipeline.mail.sources import RawMail
 
 
 def pick_account(config: Config, name: str | None) -> Account:

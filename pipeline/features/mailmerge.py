@@ -15,9 +15,9 @@ from functools import cache
 from typing import Any
 
 from pipeline import lang
-from pipeline.langid import OTHER, identify
-from pipeline.mail import Address, Message
-from pipeline.nlp import tools
+from pipeline.features.langid import OTHER, identify
+from pipeline.features.nlp import tools
+from pipeline.mail.message import Address, Message
 
 # Local parts that name a mailbox, not a person: greeting "Hej HR" is not a name.
 ROLE_MAILBOXES = frozenset({"info", "hr", "jobs", "job", "careers", "recruiting", "kontakt", "post", "mail"})

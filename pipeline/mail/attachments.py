@@ -14,7 +14,7 @@ import logging
 import re
 import zipfile
 
-from pipeline import budget
+from pipeline.mail import budget
 
 log = logging.getLogger(__name__)
 

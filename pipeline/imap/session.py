@@ -38,8 +38,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from pipeline.config import Account, resolve_secret
 from pipeline.exceptions import AuthError, ConfigError, ImapConnectionLost, ImapError
+from pipeline.imap.config import Account, resolve_secret
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from pipeline.mail import Message
+from pipeline.mail.message import Message
 
 REAL, WRITTEN, TRANSLATED = "real", "written", "translated"
 

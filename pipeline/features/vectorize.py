@@ -1,4 +1,4 @@
-"""Character n-grams and TF-IDF counting without per-n-gram Python work, for the vectorizers of :mod:`pipeline.features`.
+"""Character n-grams and TF-IDF counting without per-n-gram Python work, for the vectorizers of :mod:`pipeline.features.analyzer`.
 
 Turning text into n-gram counts took longer than the classifier itself:
 scikit-learn's ``char_wb`` analyzer and its counting loop handle every
@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from pipeline.nlp import forked
-from pipeline.recent import RecentTable
+from pipeline.features.nlp import forked
+from pipeline.features.recent import RecentTable
 
 
 def char_wb_3_4(text: str) -> list[str]:

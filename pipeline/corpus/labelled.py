@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.exceptions import CorpusError, MailParseError
-from pipeline.mail import Message, parse_bytes
+from pipeline.mail.message import Message, parse_bytes
 
 MANIFEST = "MANIFEST.csv"
 MANIFEST_COLUMNS = ("file", "label", "language", "group", "made", "source", "licence", "mixed", "note")
