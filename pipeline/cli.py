@@ -19,8 +19,9 @@ from rich.table import Table
 from pipeline import LABELS, UNCERTAIN
 from pipeline.exceptions import PipelineError
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Sort the recruiting mail that floods HR and recruiter inboxes.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False, context_settings=HELP)
 data_app = typer.Typer(help="Check the labelled corpus.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -35,6 +36,26 @@ class Exit(IntEnum):
     OK = 0
     SOME_FAILED = 1
     USAGE = 2
+    INTERRUPTED = 130
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        typer.echo(f"pitchsort {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """Sort the recruiting mail that floods HR and recruiter inboxes."""
+
+
+def plural(n: int, word: str) -> str:
+    """``1 message``, ``2 messages``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
@@ -61,7 +82,7 @@ def _summary(rows: Counter[tuple[str, str]], title: str) -> Table:
 @app.command()
 def classify(
     paths: Annotated[list[Path], typer.Argument(help=".eml files, folders of them, Maildirs or mbox files.")],
-    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per message.")],
+    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write one row per message ('-': standard output).")],
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Below this confidence the label is 'uncertain'.")] = 0.6,
     model: Annotated[Path, typer.Option(help="Folder of the trained model.")] = DEFAULT_MODEL,
     jobs: Annotated[int, typer.Option(min=1, help="Worker processes (1 = this process only).")] = 1,
@@ -85,45 +106,67 @@ def classify(
         raise fail(str(exc)) from None
     counts: Counter[tuple[str, str]] = Counter()
     failures = 0
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    to_stdout = str(csv_path) == "-"
+    # The summary goes where the CSV does not, so `--csv - | ...` reads only the CSV.
+    report = err if to_stdout else out
     progress = None
     if sys.stderr.isatty():
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         progress = Progress(SpinnerColumn(), TextColumn("{task.completed} messages"), TimeElapsedColumn(),
                             console=err, transient=True)
+    partial: Path | None = None
     try:
-        with csv_path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(CSV_COLUMNS)
-            task = progress.add_task("classify") if progress else None
+        if to_stdout:
+            fh = sys.stdout
+        else:
+            # Written beside the target and renamed when complete: an interrupted run leaves no half CSV behind.
+            csv_path.parent.mkdir(parents=True, exist_ok=True)
+            partial = csv_path.with_name(f".{csv_path.name}.partial")
+            fh = partial.open("w", newline="", encoding="utf-8")
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        task = progress.add_task("classify") if progress else None
+        if progress:
+            progress.start()
+        for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier,
+                                    index=index):
+            if isinstance(item, Failure):
+                failures += 1
+                typer.echo(f"pitchsort: skipped {item.source}: {item.reason}", err=True)
+            else:
+                writer.writerow(item.as_csv())
+                counts[(item.label, item.language)] += 1
             if progress:
-                progress.start()
-            for item in classify_stream(iter_mail(checked), model, threshold=threshold, jobs=jobs, classifier=classifier,
-                                        index=index):
-                if isinstance(item, Failure):
-                    failures += 1
-                    typer.echo(f"pitchsort: skipped {item.source}: {item.reason}", err=True)
-                else:
-                    writer.writerow(item.as_csv())
-                    counts[(item.label, item.language)] += 1
-                if progress:
-                    progress.advance(task)
+                progress.advance(task)
+        if partial is not None:
+            fh.close()
+            os.replace(partial, csv_path)
+            partial = None
+        else:
+            fh.flush()
+    except KeyboardInterrupt:
+        raise fail("interrupted: no CSV written" if partial is not None else "interrupted", Exit.INTERRUPTED) from None
     except PipelineError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{exc.filename or csv_path}: {exc.strerror}") from None
     finally:
+        if partial is not None:
+            fh.close()
+            partial.unlink(missing_ok=True)
         if index is not None:
             index.close()
         if progress:
             progress.stop()
-    if not counts and not failures:
-        raise fail(f"no mail found in {', '.join(map(str, paths))}")
-    out.print(_summary(counts, f"{sum(counts.values())} messages classified"))
+    classified = sum(counts.values())
+    report.print(_summary(counts, f"{plural(classified, 'message')} classified") if classified
+                 else f"0 messages in {', '.join(map(str, paths))}")
     if failures:
-        out.print(f"{failures} message(s) could not be parsed and were skipped (listed above)")
-    out.print(f"CSV: {csv_path}")
+        report.print(f"{plural(failures, 'message')} could not be parsed and {'was' if failures == 1 else 'were'} skipped "
+                     "(listed above)")
+    if not to_stdout:
+        report.print(f"CSV: {csv_path}")
     raise typer.Exit(int(Exit.SOME_FAILED if failures else Exit.OK))
 
 
@@ -243,7 +286,15 @@ def config_check(
     connect: Annotated[bool, typer.Option("--connect", help="Also log in to every account and look for its folders.")] = False,
 ) -> None:
     """Validate the config file and say exactly what is wrong and where."""
+    from pipeline.model.classifier import Classifier
+
     cfg = _load_config(config)
+    model_dir = cfg.model or DEFAULT_MODEL
+    try:
+        Classifier.load(model_dir)
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"model: {model_dir}", markup=False)
     for account in cfg.accounts:
         out.print(f"account '{account.name}': {account.user} at {account.host}:{account.port} ({account.tls}, "
                   f"{account.auth.kind}), folders {', '.join(account.folders)}", markup=False)
@@ -291,6 +342,10 @@ def run_imap(
     cfg = _load_config(config)
     when = _parse_since(since)
     model_dir = model or cfg.model or DEFAULT_MODEL
+    try:
+        Classifier.check(model_dir)  # a quiet night must not hide a missing model
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
     try:
         setup_logging(cfg.log)
     except OSError as exc:
@@ -416,6 +471,9 @@ def main() -> None:
     # pitchsort holds a large model and creates few reference cycles: full garbage collections, which walk every
     # object, are made ten times rarer (0.3 s of 22 on the 20,000-message bench).
     gc.set_threshold(10_000, 20, 100)
+    # Everything pitchsort writes (state, template index, logs, CSVs, corrections) names people and their mail:
+    # files 0600 and folders 0700, for their owner's eyes only.
+    os.umask(0o077)
     try:
         app()
     except KeyboardInterrupt:

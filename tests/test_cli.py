@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli, eml
+from conftest import BIN, cli, eml
 
 from pipeline.model.classify import CSV_COLUMNS
 
@@ -37,7 +40,7 @@ def test_malformed_message_is_reported_and_skipped(tmp_path: Path, tiny_model: P
     assert len(list(csv.reader(out.open()))) == 2
 
 
-@pytest.mark.parametrize("case", ["missing path", "not mail", "no model", "empty folder"])
+@pytest.mark.parametrize("case", ["missing path", "not mail", "no model"])
 def test_usage_errors_exit_2_with_one_line(case: str, tmp_path: Path, tiny_model: Path) -> None:
     model = str(tiny_model)
     target = tmp_path / "mail"
@@ -50,9 +53,6 @@ def test_usage_errors_exit_2_with_one_line(case: str, tmp_path: Path, tiny_model
         target.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     elif case == "no model":
         model = str(tmp_path / "no-model-here")
-    else:
-        target = tmp_path / "empty"
-        target.mkdir()
     result = run("classify", str(target), "--csv", str(tmp_path / "o.csv"), "--model", model)
     assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
@@ -151,3 +151,71 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path, 
     assert row["subject"].startswith("'=HYPERLINK(")
     for name, value in row.items():
         assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
+
+
+def test_an_empty_mailbox_is_not_an_error(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty.mbox").write_bytes(b"")
+    for target in ("empty", "empty.mbox"):
+        result = run("classify", str(tmp_path / target), "--csv", str(tmp_path / "o.csv"), "--model", str(tiny_model))
+        assert result.exit_code == 0, result.output
+        assert "0 messages" in result.output
+        assert list(csv.reader((tmp_path / "o.csv").open())) == [list(CSV_COLUMNS)]
+
+
+def test_one_message_is_singular(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(eml("Hi there, book a demo."))
+    result = run("classify", str(tmp_path / "a.eml"), "--csv", str(tmp_path / "o.csv"), "--model", str(tiny_model))
+    assert "1 message classified" in result.output and "1 messages" not in result.output
+
+
+def test_csv_dash_writes_the_csv_to_stdout(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(eml("Hi there, book a demo."))
+    done = subprocess.run([BIN / "pitchsort", "classify", str(tmp_path / "a.eml"), "--csv", "-", "--model", str(tiny_model)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 2  # the CSV alone: the summary went to stderr
+    assert "1 message classified" in done.stderr
+    assert not (tmp_path / "-").exists()
+
+
+def test_interrupted_classify_leaves_no_partial_csv(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.model.classify
+
+    real = pipeline.model.classify.classify_stream
+
+    def interrupted(*args, **kwargs):
+        for i, item in enumerate(real(*args, **kwargs)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(pipeline.model.classify, "classify_stream", interrupted)
+    for i in range(5):
+        (tmp_path / f"{i}.eml").write_bytes(eml(f"Hi there, book demo number {i}."))
+    out = tmp_path / "out" / "o.csv"
+    result = run("classify", str(tmp_path), "--csv", str(out), "--model", str(tiny_model))
+    assert result.exit_code == 130
+    assert "interrupted: no CSV written" in result.output
+    assert not out.exists() and list(out.parent.iterdir()) == []
+
+
+def test_version_and_short_help() -> None:
+    from pipeline import __version__
+
+    assert run("--version").output.strip() == f"pitchsort {__version__}"
+    result = run("classify", "-h")
+    assert result.exit_code == 0 and "--csv" in result.output
+
+
+def test_files_pitchsort_writes_are_private(tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "a.eml").write_bytes(eml("Hi there, book a demo."))
+    out, templates = tmp_path / "new" / "o.csv", tmp_path / "t" / "templates.sqlite"
+    done = subprocess.run([BIN / "pitchsort", "classify", str(tmp_path / "mail"), "--csv", str(out), "--model", str(tiny_model),
+                           "--templates", str(templates)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for path in (out, templates):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, path.parent

@@ -85,6 +85,9 @@ def _files_below(folder: Path) -> Iterator[str]:
             yield os.path.join(root, name)
 
 
+EMPTY_MAILBOX_SUFFIXES = (".mbox", ".mbx", "")
+
+
 def check_paths(paths: Iterable[Path]) -> list[Path]:
     """Fail early, with one line, on a path that is missing or is not mail."""
     checked = []
@@ -93,8 +96,10 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
             raise SourceError(f"no such file or folder: {path}")
         if path.is_file():
             with path.open("rb") as fh:
-                if not looks_like_mail(fh.read(4096)):
-                    raise SourceError(f"not a mail file (.eml or mbox): {path}")
+                head = fh.read(4096)
+            # An empty mbox is a mailbox with nothing in it yet, not a mistake; an empty .eml is no message.
+            if not looks_like_mail(head) and not (not head and path.suffix.lower() in EMPTY_MAILBOX_SUFFIXES):
+                raise SourceError(f"not a mail file (.eml or mbox): {path}")
         checked.append(path)
     return checked
 
@@ -144,6 +149,8 @@ def iter_mail(paths: Iterable[Path]) -> Iterator[RawMail]:
     """Every message below ``paths``, in a stable order."""
     for path in paths:
         if path.is_file():
+            if path.suffix.lower() in EMPTY_MAILBOX_SUFFIXES and path.stat().st_size == 0:
+                continue  # an empty mailbox named on the command line
             yield from _read_file(str(path))
             continue
         for file in _files_below(path):

@@ -297,7 +297,11 @@ class Classifier:
         return np.mean([np.asarray(c.estimator.coef_) for c in clf.calibrated_classifiers_], axis=0)
 
     @classmethod
-    def load(cls, folder: Path, owner_domains: tuple[str, ...] = ()) -> Classifier:
+    def check(cls, folder: Path) -> dict[str, Any]:
+        """The model's metadata, if ``folder`` holds a model these library versions can load; else :class:`ModelError`.
+
+        Cheap (no unpickling): a night run checks it before it connects, so a missing model fails at once.
+        """
         model_path, meta_path = folder / MODEL_FILE, folder / META_FILE
         if not model_path.is_file() or not meta_path.is_file():
             raise ModelError(f"no trained model in {folder}: run `make train`")
@@ -314,6 +318,12 @@ class Classifier:
                 )
         if metadata.get("language_data") != language_data_fingerprint():
             log.warning("language data changed since the model was trained; retrain with `make train`")
+        return metadata
+
+    @classmethod
+    def load(cls, folder: Path, owner_domains: tuple[str, ...] = ()) -> Classifier:
+        metadata = cls.check(folder)
+        model_path = folder / MODEL_FILE
         try:
             pipeline = joblib.load(model_path)
         except Exception as exc:  # noqa: BLE001 - unpickling a damaged file raises anything

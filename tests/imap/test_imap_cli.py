@@ -113,3 +113,14 @@ spam = { action = "none" }
     assert missing.returncode == 2 and "no config file" in missing.stderr
     since = pitchsort("run", "--config", str(good), "--since", "yesterday")
     assert since.returncode == 2 and "--since must be a date" in since.stderr
+
+
+def test_a_missing_model_fails_at_once_not_on_the_first_new_mail(tmp_path):
+    """A quiet night must not hide a broken install: `run` and `config check` both look at the model first."""
+    config = write(tmp_path, f'model = "{tmp_path / "no-model"}"\n\n[[account]]\nhost = "127.0.0.1"\nport = 9\n'
+                             'tls = "insecure"\ninsecure = true\nuser = "hr"\npassword_env = "X"\n')
+    done = pitchsort("run", "--config", str(config), env={"X": "secret"})
+    assert done.returncode == 2 and "no trained model in" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    checked = pitchsort("config", "check", "--config", str(config), env={"X": "secret"})
+    assert checked.returncode == 2 and "no trained model in" in checked.stderr, checked.stderr
