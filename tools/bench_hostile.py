@@ -71,8 +71,8 @@ def box(folder: Path) -> tuple[list[Path], int]:
 def slowest_messages(files: list[Path], model: Path) -> list[tuple[float, str]]:
     """Each message classified on its own, as a run would (parse, template index, predict): seconds per message."""
     from pipeline.mail.sources import RawMail
-    from pipeline.model.classifier import Classifier
     from pipeline.model.batch import classify_batch
+    from pipeline.model.classifier import Classifier
 
     classifier = Classifier.load(model)
     classify_batch([RawMail("warm-up", (ROOT / "data" / "samples").glob("*.eml").__next__().read_bytes())], classifier, 0.6)

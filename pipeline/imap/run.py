@@ -49,8 +49,8 @@ from pipeline.imap.config import Account, Action, Config, default_keyword
 from pipeline.imap.session import Fetched, ImapSession, RedactingFilter, Selected, open_session
 from pipeline.imap.store import PENDING, FolderState, Handled, Store
 from pipeline.mail.sources import RawMail
-from pipeline.model.classifier import Classifier
 from pipeline.model.batch import CSV_COLUMNS, Failure, Row, classify_batch
+from pipeline.model.classifier import Classifier
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from pipeline import UNCERTAIN
 from pipeline.imap.config import Config, parse
 from pipeline.imap.run import Options, Summary, run
 from pipeline.mail.sources import RawMail
-from pipeline.model.classifier import Classifier
 from pipeline.model.batch import classify_batch
+from pipeline.model.classifier import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))

@@ -2,15 +2,28 @@
 
 Round 1 read all of Kaminski's resumes folder but only samples elsewhere; unsolicited CVs and personalized first
 contacts (rare labels) may sit in the rest. Excludes reserved messages and body duplicates of round 1.
-"""
-import csv, hashlib, random, re, shutil, sys
-from pathlib import Path
-sys.path.insert(0, "/work/shared/reserved")
-from reserved import digests
 
-RAW = Path("/work/raw")
-reserved = {l.strip() for l in open("/work/shared/reserved/reserved.txt") if l.strip() and not l.startswith("#")}
-ENRON = ("geo-lev/Enron-Spam-Classifier", "79cec2e0648299411a2494e7de98a360afa062ea", "GPL-3.0 repo; Enron corpus released by FERC, public record")
+    python tools/corpus/select_round2.py RAW     RAW holds enron/ (the fetched maildirs), pool/ and pool.csv
+
+The candidates are copied to RAW/pool/ and listed in RAW/round2_ids.txt, for reading and labelling by hand.
+"""
+
+import csv
+import hashlib
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from pipeline.corpus.reserved import digests  # noqa: E402 - the same definition as shared/reserved/reserved.py
+
+RAW = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/raw")
+reserved = {line.strip() for line in (ROOT / "data/reserved/reserved.txt").open()
+            if line.strip() and not line.startswith("#")}
+ENRON = ("geo-lev/Enron-Spam-Classifier", "79cec2e0648299411a2494e7de98a360afa062ea",
+         "GPL-3.0 repo; Enron corpus released by FERC, public record")
 FOLDERS = ["kaminski-v/universities", "kaminski-v/personal", "kaminski-v/conferences", "kaminski-v/consultants",
            "farmer-d/resumes", "farmer-d/personal", "williams-w3/hr", "williams-w3/human_resources",
            "kitchen-l/_americas_hr", "kitchen-l/_americas_netco_hr"]
@@ -24,10 +37,9 @@ seen_body = set()
 for p in (RAW / "pool").glob("*.eml"):
     try:
         seen_body |= {d for d in digests(p.read_bytes()) if d.startswith("body:")}
-    except Exception:
-        pass
+    except Exception:  # noqa: BLE001 - a pool file the digest cannot read holds no body to compare
+        continue
 new = []
-random.seed(29)
 for folder in FOLDERS:
     d = RAW / "enron" / folder
     files = sorted((p for p in d.rglob("*") if p.is_file()), key=lambda p: p.name)
@@ -45,7 +57,7 @@ for folder in FOLDERS:
             continue
         try:
             ds = digests(data)
-        except Exception:
+        except Exception:  # noqa: BLE001 - not mail the digest can read: not a candidate
             continue
         if reserved.intersection(ds):
             continue
@@ -62,7 +74,9 @@ for folder in FOLDERS:
     print(folder, len(files), n)
 rows += new
 with open(RAW / "pool.csv", "w", newline="") as fh:
-    w = csv.DictWriter(fh, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
 with open(RAW / "round2_ids.txt", "w") as fh:
     fh.write("\n".join(r["id"] for r in new) + "\n")
 print(len(new), "new candidates")
